@@ -1,0 +1,71 @@
+// Command gwprof is `switchyard serve` with a CPU profile: it runs the gateway
+// from a config file, in-process, exactly as cmd/switchyard does, and writes
+// a pprof CPU profile when SIGTERM or SIGINT stops it. bench/run uses it for
+// --profile; the profile costs a few per cent of CPU, so a profiled run's
+// numbers are not the benchmark's.
+//
+//	gwprof --config switchyard.yaml --cpuprofile cpu.pprof
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/gateway"
+)
+
+func main() {
+	file := flag.String("config", "switchyard.yaml", "config file")
+	profile := flag.String("cpuprofile", "", "write a CPU profile here on exit")
+	flag.Parse()
+	if err := run(*file, *profile); err != nil {
+		fmt.Fprintln(os.Stderr, "gwprof:", err)
+		os.Exit(1)
+	}
+}
+
+func run(file, profile string) error {
+	cfg, err := config.Load(file)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	g, err := gateway.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := g.Listen(); err != nil {
+		return err
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- g.Serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		// The benchmark is over: write the profile, skip the graceful drain.
+		return nil
+	}
+}

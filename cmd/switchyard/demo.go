@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/demo"
+)
+
+func demoCmd() *cobra.Command {
+	var (
+		o       demo.Options
+		verbose bool
+	)
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the gateway against emulated clouds, with no set-up",
+		Long: `Start three emulated clouds (two OpenAI-style, one Azure-style) on free loopback
+ports and the gateway in front of them, print the environment lines that point
+any OpenAI SDK at it, send a sample of traffic, print what each deployment
+carried, then keep serving until Ctrl-C or --duration.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Out = cmd.OutOrStdout()
+			level := "warn"
+			if verbose {
+				level = "info"
+			}
+			o.Log = newLogger(os.Stderr, config.Log{Level: level})
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return demo.Run(ctx, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "gateway address (a free port is used if it is taken)")
+	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
+	f.IntVar(&o.Requests, "requests", 60, "number of sample requests to send")
+	f.StringVar(&o.Key, "key", "", "demo client key (default: a fresh random key)")
+	f.BoolVarP(&verbose, "verbose", "v", false, "log gateway events")
+	return cmd
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// binary is the switchyard binary built once for these tests: they check the
+// command a user runs, exit codes included.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "switchyard-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "switchyard")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return out.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), 0
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"demo", "--help"}, {"emulate", "--help"},
+		{"config", "check", "--help"}, {"version", "--help"}} {
+		out, code := run(t, nil, args...)
+		if code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, code := run(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "switchyard ") {
+		t.Errorf("exit %d: %s", code, out)
+	}
+}
+
+var exampleEnv = []string{
+	"SWITCHYARD_ADMIN_TOKEN=admin-token", "SWITCHYARD_KEY=sk-sy-0123456789abcdef",
+	"OPENAI_API_KEY=sk-x", "AZURE_EAST_API_KEY=a", "AZURE_WEST_ENTRA_TOKEN=b",
+}
+
+func TestConfigCheck(t *testing.T) {
+	out, code := run(t, exampleEnv, "config", "check", "../../examples/switchyard.yaml")
+	if code != 0 || !strings.Contains(out, ": ok (") {
+		t.Fatalf("example config: exit %d\n%s", code, out)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte(`listen: 127.0.0.1:8080
+keys:
+  - {name: dev, key: ${SWITCHYARD_KEY}}
+providers:
+  - {name: p, type: opnai, api_key: x}
+models:
+  - name: m
+    deployments:
+      - {provider: nobody, model: x, price: {input: "0.0375"}}
+`), 0o600)
+	out, code = run(t, []string{"SWITCHYARD_KEY=sk-sy-0123456789abcdef"}, "config", "check", bad)
+	if code != 1 {
+		t.Fatalf("bad config: exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{
+		`bad.yaml:5:\d+: providers\[0\]\.type: .*opnai`,
+		`bad.yaml:9:\d+: models\[0\]\.deployments\[0\]\.provider: .*nobody`,
+		`bad.yaml:9:\d+: models\[0\]\.deployments\[0\]\.price\.input: .*0\.001 USD per million`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "sk-sy-0123456789abcdef") {
+		t.Error("a secret appeared in the error output")
+	}
+
+	// serve refuses to start on the same file, with the same messages.
+	out, code = run(t, []string{"SWITCHYARD_KEY=sk-sy-0123456789abcdef"}, "serve", "--config", bad)
+	if code != 1 || !strings.Contains(out, "bad.yaml:5:") {
+		t.Errorf("serve on a bad config: exit %d\n%s", code, out)
+	}
+	out, code = run(t, nil, "serve", "--config", filepath.Join(t.TempDir(), "missing.yaml"))
+	if code != 1 || !strings.Contains(out, "missing.yaml") {
+		t.Errorf("serve on a missing config: exit %d\n%s", code, out)
+	}
+}
+
+// TestDemo runs the demo as the README tells newcomers to, shortened.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo for several seconds")
+	}
+	out, code := run(t, nil, "demo", "--duration", "4s", "--requests", "30", "--listen", "127.0.0.1:0")
+	if code != 0 {
+		t.Fatalf("demo exited %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		`(?m)^  export OPENAI_BASE_URL=http://127\.0\.0\.1:\d+/v1$`,
+		`(?m)^  export OPENAI_API_KEY=sk-sy-\S+$`,
+		`(?m)^  curl -s http://127\.0\.0\.1:\d+/v1/chat/completions`,
+		`30 answered, 0 failed`,
+		`(?m)^Final summary:$`,
+		`openai-east/gpt-4o-mini`, `azure-eu/gpt-4o-mini-prod`, `openai-west/gpt-4o-mini`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("demo output lacks %s:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+// Package api serves the client-facing HTTP API: authentication, parsing and relaying answers.
+package api
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/books"
+	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/wire/openai"
+)
+
+// Options configure a Server.
+type Options struct {
+	Routes *route.Table
+	Keys   *access.Keyring
+	Sink   books.Sink   // receives one event per upstream attempt; may be nil
+	Log    *slog.Logger // may be nil
+	// AccessLog logs one line per request at info level.
+	AccessLog bool
+	// MaxBodyBytes caps request bodies (413 beyond). Default 32 MiB.
+	MaxBodyBytes int64
+	// BodyReadTimeout bounds reading a request body. Default 60s.
+	BodyReadTimeout time.Duration
+}
+
+// Server is the API listener's handler.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	sink   books.Sink
+	ready  atomic.Bool
+	models []byte // the GET /v1/models answer, built once
+	byID   map[string][]byte
+}
+
+// New returns a Server. It reports not ready until SetReady(true).
+func New(o Options) *Server {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 32 << 20
+	}
+	if o.BodyReadTimeout <= 0 {
+		o.BodyReadTimeout = 60 * time.Second
+	}
+	s := &Server{opts: o, log: o.Log, sink: o.Sink, byID: map[string][]byte{}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.sink == nil {
+		s.sink = books.Tee(nil)
+	}
+	s.buildModels(time.Now().Unix())
+	return s
+}
+
+// SetReady sets what /readyz reports. Shutdown sets it false first so load
+// balancers stop sending new requests before the listener closes.
+func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+// ServeHTTP dispatches on the path. A switch rather than a pattern mux keeps
+// every miss (unknown path, wrong method) in the OpenAI error envelope.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		if s.method(w, r, http.MethodPost) {
+			s.chat(w, r)
+		}
+	case "/v1/embeddings":
+		if s.method(w, r, http.MethodPost) {
+			s.embeddings(w, r)
+		}
+	case "/v1/models":
+		if s.method(w, r, http.MethodGet) && s.authenticate(w, r) != nil {
+			writeJSON(w, http.StatusOK, s.models)
+		}
+	case "/healthz":
+		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
+	case "/readyz":
+		if s.ready.Load() {
+			writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
+		} else {
+			writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"not ready"}`))
+		}
+	default:
+		if id, ok := strings.CutPrefix(r.URL.Path, "/v1/models/"); ok {
+			if s.method(w, r, http.MethodGet) && s.authenticate(w, r) != nil {
+				s.model(w, id)
+			}
+			return
+		}
+		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: "invalid_request_error", Code: "unknown_url",
+			Message: "Unknown request URL: " + r.Method + " " + r.URL.Path + "."})
+	}
+}
+
+func (s *Server) method(w http.ResponseWriter, r *http.Request, want string) bool {
+	if r.Method == want {
+		return true
+	}
+	w.Header().Set("Allow", want)
+	writeError(w, &openai.Error{Status: http.StatusMethodNotAllowed, Type: "invalid_request_error", Code: "method_not_allowed",
+		Message: r.Method + " is not allowed on " + r.URL.Path + "; use " + want + "."})
+	return false
+}
+
+// model answers GET /v1/models/{id}.
+func (s *Server) model(w http.ResponseWriter, id string) {
+	if b, ok := s.byID[id]; ok {
+		writeJSON(w, http.StatusOK, b)
+		return
+	}
+	writeError(w, modelNotFound(id))
+}
+
+func (s *Server) buildModels(created int64) {
+	type model struct {
+		ID      string `json:"id"`
+		Object  string `json:"object"`
+		Created int64  `json:"created"`
+		OwnedBy string `json:"owned_by"`
+	}
+	list := struct {
+		Object string  `json:"object"`
+		Data   []model `json:"data"`
+	}{Object: "list", Data: []model{}}
+	for _, m := range s.opts.Routes.Models() {
+		mo := model{ID: m.Name, Object: "model", Created: created, OwnedBy: "switchyard"}
+		list.Data = append(list.Data, mo)
+		s.byID[m.Name], _ = json.Marshal(mo)
+	}
+	s.models, _ = json.Marshal(list)
+}
+
+func modelNotFound(name string) *openai.Error {
+	return &openai.Error{Status: http.StatusNotFound, Type: "invalid_request_error", Param: "model", Code: "model_not_found",
+		Message: "The model '" + name + "' does not exist or you do not have access to it."}
+}

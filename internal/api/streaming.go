@@ -1,0 +1,197 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/books"
+	"github.com/switchyard/switchyard/internal/provider"
+	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/openai"
+	"github.com/switchyard/switchyard/internal/wire/sse"
+)
+
+// maxEventLine caps one SSE line from an upstream (a single chunk's JSON).
+const maxEventLine = 8 << 20
+
+var (
+	dataPrefix = []byte("data: ")
+	eventEnd   = []byte("\n\n")
+	doneEvent  = []byte("data: [DONE]\n\n")
+	doneData   = []byte("[DONE]")
+	errorKey   = []byte(`"error"`)
+)
+
+// flushingReader sits between the upstream body and the SSE reader and flushes
+// the client's pending output whenever the reader is about to wait for more
+// upstream bytes. Events that arrive together leave together in one write;
+// an event is never held back waiting for the next one.
+type flushingReader struct {
+	r     io.Reader
+	f     http.Flusher
+	dirty bool // output written since the last flush
+}
+
+func (fr *flushingReader) Read(p []byte) (int, error) {
+	if fr.dirty {
+		fr.f.Flush()
+		fr.dirty = false
+	}
+	return fr.r.Read(p)
+}
+
+// streamRelay is the per-stream state, pooled: its SSE buffer is the largest
+// allocation a stream would otherwise make.
+type streamRelay struct {
+	fr flushingReader
+	rd *sse.Reader
+}
+
+var relayPool = sync.Pool{New: func() any {
+	sr := &streamRelay{}
+	sr.rd = sse.NewReader(&sr.fr, maxEventLine)
+	return sr
+}}
+
+// relayStream relays an SSE answer event by event. Until the first event worth
+// sending has arrived nothing is written, so an upstream that accepts and then
+// breaks off (or stays silent past the first-byte timeout) still fails over.
+// After that, a failure ends the stream with an error event in OpenAI's format.
+func (c *call) relayStream(ctx context.Context, ev *books.Event, d *route.Deployment, resp *http.Response, forceUsage bool, timer *time.Timer) (*failure, bool) {
+	defer resp.Body.Close()
+	flusher, ok := c.w.(http.Flusher)
+	if !ok {
+		flusher = nopFlusher{}
+	}
+	sr := relayPool.Get().(*streamRelay)
+	defer relayPool.Put(sr)
+	sr.fr = flushingReader{r: resp.Body, f: flusher}
+	sr.rd.Reset(&sr.fr)
+	ev.Status = resp.StatusCode
+	cleaner, _ := d.Provider.(provider.Cleaner)
+
+	var (
+		committed bool
+		usage     wire.Usage
+		gotUsage  bool
+		chunks    int
+		sawError  bool
+		w         = c.w
+	)
+	for {
+		e, err := sr.rd.Next()
+		if err != nil {
+			if !committed {
+				timer.Stop()
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF // the stream ended before any answer
+				}
+				return c.transportFailure(ctx, ev, d, err)
+			}
+			return c.endStream(ev, d, err, usage, gotUsage, chunks, sawError)
+		}
+		data := e.Data
+		if bytes.HasPrefix(data, doneData) {
+			if !committed {
+				timer.Stop()
+				return c.transportFailure(ctx, ev, d, errors.New("stream ended before any answer"))
+			}
+			return c.endStream(ev, d, nil, usage, gotUsage, chunks, sawError)
+		}
+		if cleaner != nil {
+			if data, ok = cleaner.CleanChunk(data); !ok {
+				continue
+			}
+		}
+		if bytes.Contains(data, errorKey) && isErrorChunk(data) {
+			if !committed {
+				timer.Stop()
+				f := &failure{deployment: d.Name, status: http.StatusBadGateway, reason: "provider sent an error event before any answer",
+					upstream: openai.NormalizeError(http.StatusBadGateway, data)}
+				return c.failed(ev, d, f), false
+			}
+			sawError = true // forwarded as is: it is already an OpenAI error chunk
+		}
+		if openai.MayHaveUsage(data) {
+			if ch := openai.ScanChunk(data); ch.HasUsage {
+				usage, gotUsage = ch.Usage, true
+				if forceUsage && ch.NoChoices {
+					continue // the client did not ask for a usage chunk
+				}
+			}
+		}
+		if !committed {
+			if !timer.Stop() {
+				return c.transportFailure(ctx, ev, d, errFirstByteTimeout)
+			}
+			committed = true
+			ev.FirstByte = time.Since(ev.Start)
+			h := w.Header()
+			h["Content-Type"] = sseType
+			h["Cache-Control"] = noCache
+			h["X-Accel-Buffering"] = noBuffering
+			c.headers(d.Name)
+			w.WriteHeader(http.StatusOK)
+			c.served, c.status = d.Name, http.StatusOK
+		}
+		w.Write(dataPrefix)
+		w.Write(data)
+		w.Write(eventEnd)
+		sr.fr.dirty = true
+		chunks++
+	}
+}
+
+// endStream closes a committed stream: cleanly after [DONE], or, when the
+// upstream broke off, with an error event so the client knows the answer is
+// incomplete. Usage is the provider's when it sent it, else an estimate. The
+// attempt is recorded before the final bytes go out, so an answer the client
+// saw whole is always in the books.
+func (c *call) endStream(ev *books.Event, d *route.Deployment, err error, usage wire.Usage, gotUsage bool, chunks int, sawError bool) (*failure, bool) {
+	var tail []byte
+	switch {
+	case err == nil && !sawError:
+		ev.Outcome, tail = books.Completed, doneEvent
+	case err == io.EOF && gotUsage && !sawError:
+		// Some servers omit [DONE] after the usage chunk: the answer is whole.
+		ev.Outcome, tail = books.Completed, doneEvent
+	case c.r.Context().Err() != nil:
+		ev.Outcome = books.ClientAborted
+	default:
+		ev.Outcome, tail = books.Interrupted, doneEvent
+		if !sawError {
+			msg := "the provider's stream broke off before the answer was complete"
+			if err != nil && err != io.EOF {
+				msg += ": " + scrub(err)
+			}
+			e := &openai.Error{Type: "server_error", Code: "upstream_interrupted", Message: msg}
+			tail = append(append(append(append([]byte(nil), dataPrefix...), e.Body()...), eventEnd...), doneEvent...)
+		}
+	}
+	if gotUsage {
+		ev.Usage = usage
+	} else {
+		// Each content chunk carries about one token.
+		ev.Usage, ev.Estimated = wire.Usage{Prompt: estimate(len(c.body), 0).Prompt, Completion: int64(chunks)}, true
+	}
+	c.record(ev, d)
+	if tail != nil {
+		c.w.Write(tail)
+		if f, ok := c.w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	return nil, true
+}
+
+func isErrorChunk(data []byte) bool { return openai.IsErrorChunk(data) }
+
+type nopFlusher struct{}
+
+func (nopFlusher) Flush() {}

@@ -1,0 +1,191 @@
+// Package config loads, expands and validates Switchyard's YAML configuration.
+package config
+
+import (
+	"time"
+
+	"github.com/switchyard/switchyard/internal/money"
+)
+
+// Config is the whole gateway configuration. Load fills it from a YAML file;
+// code (the demo, tests) may also build one directly and call Validate.
+type Config struct {
+	// File is the path the config was loaded from, used in error messages.
+	File string `yaml:"-"`
+
+	Listen  string `yaml:"listen"`   // API listener, default 127.0.0.1:8080
+	Admin   Admin  `yaml:"admin"`    // admin listener
+	DataDir string `yaml:"data_dir"` // default ./switchyard-data
+	Server  Server `yaml:"server"`   // limits and timeouts of the API listener
+	Log     Log    `yaml:"log"`
+
+	Keys      []Key      `yaml:"keys"`      // bootstrap client keys
+	Providers []Provider `yaml:"providers"` // cloud accounts
+	Models    []Model    `yaml:"models"`    // public model names and their deployments
+
+	// fields records where Parse found each key path and whether its value
+	// came from the environment, for Validate's messages. Nil in code.
+	fields map[string]fieldInfo
+}
+
+// Admin is the admin listener.
+type Admin struct {
+	Listen string `yaml:"listen"` // default 127.0.0.1:8081
+	Token  string `yaml:"token"`  // bearer token for /admin/v1; empty disables the admin API
+	Pos    Pos    `yaml:"-"`
+}
+
+// Server holds the API listener's limits and timeouts.
+type Server struct {
+	// MaxBodyBytes caps a request body; larger bodies get 413. YAML accepts an
+	// integer or a size such as "32MiB". Default 32 MiB.
+	MaxBodyBytes Size `yaml:"max_body_bytes"`
+	// ReadHeaderTimeout bounds reading request headers (slowloris). Default 10s.
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	// BodyReadTimeout bounds reading a request body. It is not a whole-request
+	// timeout: long streams are never cut by it. Default 60s.
+	BodyReadTimeout Duration `yaml:"body_read_timeout"`
+	// IdleTimeout closes idle keep-alive connections. Default 120s.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// DrainDelay is how long /readyz reports 503 before the listener stops
+	// accepting, so load balancers can take the node out. Default 0.
+	DrainDelay Duration `yaml:"drain_delay"`
+	// ShutdownGrace is how long in-flight requests and streams may run after
+	// SIGTERM before they are cut. Default 30s.
+	ShutdownGrace Duration `yaml:"shutdown_grace"`
+	Pos           Pos      `yaml:"-"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error; default info
+	Format string `yaml:"format"` // text | json; default text
+	Access bool   `yaml:"access"` // one line per request at info level; default false
+	Pos    Pos    `yaml:"-"`
+}
+
+// Key is a client API key from the config file. Only its digest is kept in
+// memory once the gateway has started.
+type Key struct {
+	Name string `yaml:"name"`
+	Key  string `yaml:"key"` // at least 16 characters; usually ${ENV}
+	Pos  Pos    `yaml:"-"`
+}
+
+// Provider types.
+const (
+	TypeOpenAI           = "openai"
+	TypeAzure            = "azure"
+	TypeOpenAICompatible = "openai-compatible"
+	TypeBedrock          = "bedrock"
+	TypeAnthropic        = "anthropic"
+	TypeGemini           = "gemini"
+)
+
+// Provider is one account at one cloud API.
+type Provider struct {
+	Name    string `yaml:"name"`     // unique, referenced by deployments
+	Type    string `yaml:"type"`     // one of the Type* constants
+	BaseURL string `yaml:"base_url"` // http(s) URL; required for openai-compatible and azure
+	APIKey  string `yaml:"api_key"`  // secret; usually ${ENV}
+
+	// Azure: APIVersion selects the classic per-deployment surface
+	// (/openai/deployments/{model}/...?api-version=...). Empty or "v1" selects
+	// the /openai/v1/ surface. Auth is "api-key" (default, header api-key) or
+	// "bearer" (Authorization: Bearer, e.g. an Entra ID token).
+	APIVersion string `yaml:"api_version"`
+	Auth       string `yaml:"auth"`
+
+	// Bedrock (issue 3): region and optional static credentials.
+	Region string `yaml:"region"`
+
+	// Headers are added to every upstream request.
+	Headers map[string]string `yaml:"headers"`
+
+	Timeouts Timeouts `yaml:"timeouts"`
+	Pos      Pos      `yaml:"-"`
+}
+
+// Timeouts bound one upstream attempt.
+type Timeouts struct {
+	// Connect bounds dialing the provider. Default 5s.
+	Connect Duration `yaml:"connect"`
+	// FirstByte bounds the wait for a stream's response headers and first
+	// event. Failover is possible only until then. Default 60s.
+	FirstByte Duration `yaml:"first_byte"`
+	// Response bounds the wait for a whole non-stream answer, which clouds send
+	// only once it is complete: long reasoning answers need minutes. Failover
+	// is possible until it passes. Default 10m.
+	Response Duration `yaml:"response"`
+}
+
+// Routing policies.
+const (
+	RoutePriority = "priority" // priority order, weighted random among equal priority
+	RouteWeighted = "weighted" // weighted random across all deployments
+)
+
+// Model is a public model name and the deployments that can serve it.
+type Model struct {
+	Name        string       `yaml:"name"`
+	Routing     string       `yaml:"routing"` // default "priority"
+	Deployments []Deployment `yaml:"deployments"`
+	Pos         Pos          `yaml:"-"`
+}
+
+// Deployment is one way to serve a model: a provider and its native model id.
+type Deployment struct {
+	// Name identifies the deployment in headers, logs and reports. Default
+	// "PROVIDER/MODEL". Unique across the config.
+	Name     string `yaml:"name"`
+	Provider string `yaml:"provider"` // a Provider.Name
+	Model    string `yaml:"model"`    // the provider's native model id (Azure: deployment name)
+	Price    Price  `yaml:"price"`
+	Quota    Quota  `yaml:"quota"`
+	Priority int    `yaml:"priority"` // lower is tried first; default 1
+	Weight   int    `yaml:"weight"`   // share among equal priority; default 1
+	// PrioritySet and WeightSet record that the YAML gave priority or weight,
+	// so defaults can tell an explicit priority 0 from an omitted one.
+	PrioritySet bool `yaml:"-"`
+	WeightSet   bool `yaml:"-"`
+	Pos         Pos  `yaml:"-"`
+}
+
+// Price is what a deployment charges us, per token type. YAML gives USD per
+// million tokens as decimal strings ("0.15"); they are parsed exactly into
+// nano-dollars per token.
+type Price struct {
+	Input       money.Price `yaml:"input"`
+	CachedInput money.Price `yaml:"cached_input"` // default: Input
+	CacheWrite  money.Price `yaml:"cache_write"`  // default: Input
+	Output      money.Price `yaml:"output"`
+	Reasoning   money.Price `yaml:"reasoning"` // default: Output
+	// Set records which fields the YAML gave, so defaults can tell an explicit
+	// "0" (free) from an omitted field.
+	Set PriceFields `yaml:"-"`
+}
+
+// PriceFields marks which price fields were given.
+type PriceFields struct {
+	Input, CachedInput, CacheWrite, Output, Reasoning bool
+}
+
+// Quota is a deployment's rate limit at the provider. Zero means unknown/unlimited.
+type Quota struct {
+	RPM int64 `yaml:"rpm"`
+	TPM int64 `yaml:"tpm"`
+}
+
+// Pos is where a YAML node was declared. The zero Pos means "not from a file".
+type Pos struct {
+	Line, Column int
+}
+
+// Duration is a time.Duration written in YAML as "30s", "5m" or "1h30m".
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Size is a byte count written in YAML as an integer or "32MiB", "512KiB", "1GB".
+type Size int64

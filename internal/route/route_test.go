@@ -1,0 +1,86 @@
+package route
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+func deployments(specs ...[2]int) []*Deployment {
+	var ds []*Deployment
+	for i, s := range specs {
+		ds = append(ds, &Deployment{Name: string(rune('a' + i)), Priority: s[0], Weight: s[1]})
+	}
+	return ds
+}
+
+func TestPriorityOrder(t *testing.T) {
+	// a and b share priority 1 with weights 3:1; c is the backup at priority 2.
+	m := &Model{Deployments: deployments([2]int{1, 3}, [2]int{1, 1}, [2]int{2, 1}), Policy: Priority{}}
+	firsts := map[string]int{}
+	const n = 20000
+	for range n {
+		plan, _ := m.Plan(time.Now(), nil)
+		if len(plan) != 3 || plan[2].Name != "c" {
+			t.Fatalf("plan = %v, want the backup last", names(plan))
+		}
+		firsts[plan[0].Name]++
+	}
+	if share := float64(firsts["a"]) / n; math.Abs(share-0.75) > 0.02 {
+		t.Errorf("a first in %.3f of plans, want 0.75 (weights 3:1)", share)
+	}
+}
+
+func TestWeightedIgnoresPriority(t *testing.T) {
+	m := &Model{Deployments: deployments([2]int{1, 1}, [2]int{5, 1}), Policy: Weighted{}}
+	firsts := map[string]int{}
+	const n = 10000
+	for range n {
+		plan, _ := m.Plan(time.Now(), nil)
+		firsts[plan[0].Name]++
+	}
+	if share := float64(firsts["b"]) / n; math.Abs(share-0.5) > 0.03 {
+		t.Errorf("b first in %.3f of plans, want 0.5", share)
+	}
+}
+
+func TestCooldown(t *testing.T) {
+	m := &Model{Deployments: deployments([2]int{1, 1}, [2]int{2, 1}), Policy: Priority{}}
+	now := time.Now()
+	a := m.Deployments[0]
+	a.CoolDown(now.Add(2 * time.Second))
+	a.CoolDown(now.Add(time.Second)) // an earlier end never shortens a cooldown
+	plan, _ := m.Plan(now, nil)
+	if len(plan) != 1 || plan[0].Name != "b" {
+		t.Fatalf("plan while a cools = %v, want [b]", names(plan))
+	}
+	if ok, until := a.Available(now.Add(1500 * time.Millisecond)); ok || !until.Equal(now.Add(2*time.Second).Truncate(0)) && until.UnixNano() != now.Add(2*time.Second).UnixNano() {
+		t.Fatalf("a available before its Retry-After ended (until %v)", until)
+	}
+	m.Deployments[1].CoolDown(now.Add(500 * time.Millisecond))
+	plan, soonest := m.Plan(now, nil)
+	if len(plan) != 0 || soonest.UnixNano() != now.Add(500*time.Millisecond).UnixNano() {
+		t.Fatalf("all cooling: plan %v soonest %v", names(plan), soonest)
+	}
+	if plan, _ := m.Plan(now.Add(2*time.Second), nil); len(plan) != 2 {
+		t.Fatalf("after cooldowns end, plan = %v", names(plan))
+	}
+}
+
+func names(ds []*Deployment) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+func BenchmarkPlan(b *testing.B) {
+	m := &Model{Deployments: deployments([2]int{1, 3}, [2]int{1, 1}, [2]int{1, 2}, [2]int{2, 1}, [2]int{3, 1}), Policy: Priority{}}
+	var buf [16]*Deployment
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Plan(now, buf[:0])
+	}
+}
