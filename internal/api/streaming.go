@@ -20,6 +20,13 @@ import (
 // maxEventLine caps one SSE line from an upstream (a single chunk's JSON).
 const maxEventLine = 8 << 20
 
+// After [DONE], how much of the upstream body is read and for how long, so
+// the connection can be reused (see relayStream).
+const (
+	drainLimit = 64 << 10
+	drainGrace = 250 * time.Millisecond
+)
+
 var (
 	dataPrefix = []byte("data: ")
 	eventEnd   = []byte("\n\n")
@@ -102,7 +109,16 @@ func (c *call) relayStream(ctx context.Context, ev *books.Event, d *route.Deploy
 				timer.Stop()
 				return c.transportFailure(ctx, ev, d, errors.New("stream ended before any answer"))
 			}
-			return c.endStream(ev, d, nil, usage, gotUsage, chunks, sawError)
+			f, done := c.endStream(ev, d, nil, usage, gotUsage, chunks, sawError)
+			// Read on to the end of the upstream body so its connection goes
+			// back to the pool: closing it at [DONE], before the chunked
+			// terminator arrived, discards the connection and the next
+			// request pays for a new one. A server that holds the stream open
+			// after [DONE] gets a short grace before the attempt is cancelled.
+			timer.Reset(drainGrace)
+			io.CopyN(io.Discard, resp.Body, drainLimit)
+			timer.Stop()
+			return f, done
 		}
 		if cleaner != nil {
 			if data, ok = cleaner.CleanChunk(data); !ok {
