@@ -96,8 +96,17 @@ type Provider struct {
 	APIVersion string `yaml:"api_version"`
 	Auth       string `yaml:"auth"`
 
-	// Bedrock (issue 3): region and optional static credentials.
-	Region string `yaml:"region"`
+	// Bedrock: the AWS region, and static credentials. Without them the
+	// standard AWS environment variables are used (AWS_ACCESS_KEY_ID,
+	// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). APIKey, when set, is a
+	// Bedrock API key sent as a bearer token instead of SigV4 signing.
+	Region          string `yaml:"region"`
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
+	SessionToken    string `yaml:"session_token"`
+
+	// Anthropic: APIVersion is the anthropic-version header (default
+	// "2023-06-01").
 
 	// Headers are added to every upstream request.
 	Headers map[string]string `yaml:"headers"`

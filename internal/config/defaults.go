@@ -11,7 +11,12 @@ const (
 	DefaultAdminListen   = "127.0.0.1:8081"
 	DefaultDataDir       = "./switchyard-data"
 	DefaultOpenAIBaseURL = "https://api.openai.com/v1"
-	DefaultMaxBodyBytes  = 32 * MiB
+	// DefaultAnthropicBaseURL and DefaultGeminiBaseURL are the public APIs;
+	// Bedrock's default is derived from the region.
+	DefaultAnthropicBaseURL = "https://api.anthropic.com"
+	DefaultGeminiBaseURL    = "https://generativelanguage.googleapis.com"
+	DefaultAnthropicVersion = "2023-06-01"
+	DefaultMaxBodyBytes     = 32 * MiB
 )
 
 // Azure authentication schemes.
@@ -60,8 +65,18 @@ func (c *Config) SetDefaults() {
 }
 
 func (p *Provider) setDefaults() {
-	if p.Type == TypeOpenAI {
+	switch p.Type {
+	case TypeOpenAI:
 		setString(&p.BaseURL, DefaultOpenAIBaseURL)
+	case TypeAnthropic:
+		setString(&p.BaseURL, DefaultAnthropicBaseURL)
+		setString(&p.APIVersion, DefaultAnthropicVersion)
+	case TypeGemini:
+		setString(&p.BaseURL, DefaultGeminiBaseURL)
+	case TypeBedrock:
+		if p.Region != "" {
+			setString(&p.BaseURL, "https://bedrock-runtime."+p.Region+".amazonaws.com")
+		}
 	}
 	// Paths are appended to the base URL; a trailing slash would double.
 	p.BaseURL = strings.TrimRight(p.BaseURL, "/")

@@ -21,6 +21,8 @@ func TestExampleConfig(t *testing.T) {
 		"SWITCHYARD_KEY", "sk-switchyard-dev-0123456789",
 		"OPENAI_API_KEY", "sk-openai",
 		"AZURE_EAST_API_KEY", "azure-east-key",
+		"ANTHROPIC_API_KEY", "sk-ant-example",
+		"GEMINI_API_KEY", "gemini-example",
 		"AZURE_WEST_ENTRA_TOKEN", "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9",
 	}
 	for _, tt := range []struct {

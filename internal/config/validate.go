@@ -14,7 +14,8 @@ import (
 
 // ProviderTypes are the accepted values of providers[].type. Adapters for
 // more clouds add themselves here; validation reads this map.
-var ProviderTypes = map[string]bool{TypeOpenAI: true, TypeAzure: true, TypeOpenAICompatible: true}
+var ProviderTypes = map[string]bool{TypeOpenAI: true, TypeAzure: true, TypeOpenAICompatible: true,
+	TypeBedrock: true, TypeAnthropic: true, TypeGemini: true}
 
 // RoutingPolicies are the accepted values of models[].routing.
 var RoutingPolicies = map[string]bool{RoutePriority: true, RouteWeighted: true}
@@ -31,6 +32,7 @@ const (
 var (
 	namePattern       = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	azureVersionDated = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(-preview)?$`)
+	awsRegion         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 )
 
 // Validate checks c and returns an Errors value with every problem found,
@@ -190,8 +192,20 @@ func (v *validator) providers() {
 		case pr.Type == TypeAzure || pr.Type == TypeOpenAICompatible:
 			v.errorf(p+".base_url", pr.Pos, "is required for type %s", pr.Type)
 		}
-		if pr.APIKey == "" && (pr.Type == TypeOpenAI || pr.Type == TypeAzure) {
+		if pr.APIKey == "" && (pr.Type == TypeOpenAI || pr.Type == TypeAzure || pr.Type == TypeAnthropic || pr.Type == TypeGemini) {
 			v.errorf(p+".api_key", pr.Pos, "is required for type %s", pr.Type)
+		}
+		if pr.Type == TypeBedrock {
+			if pr.Region == "" {
+				v.errorf(p+".region", pr.Pos, "is required for type bedrock (e.g. us-east-1)")
+			} else if !awsRegion.MatchString(pr.Region) {
+				v.errorf(p+".region", pr.Pos, "%s is not an AWS region name such as us-east-1", v.quote(pr.Region, p+".region"))
+			}
+			if (pr.AccessKeyID == "") != (pr.SecretAccessKey == "") {
+				v.errorf(p+".secret_access_key", pr.Pos, "access_key_id and secret_access_key go together: set both or neither")
+			}
+		} else if pr.AccessKeyID != "" || pr.SecretAccessKey != "" || pr.SessionToken != "" {
+			v.errorf(p+".access_key_id", pr.Pos, "AWS credentials apply only to type bedrock")
 		}
 
 		if pr.Type == TypeAzure {

@@ -15,8 +15,11 @@ type Kind string
 
 // The kinds of cloud this build can emulate.
 const (
-	OpenAI Kind = "openai"
-	Azure  Kind = "azure"
+	OpenAI    Kind = "openai"
+	Azure     Kind = "azure"
+	Bedrock   Kind = "bedrock"
+	Anthropic Kind = "anthropic"
+	Gemini    Kind = "gemini"
 )
 
 // clouds lists the kinds this build supports, each with the constructor of
@@ -27,6 +30,9 @@ var clouds = []struct {
 }{
 	{OpenAI, newOpenAIAPI},
 	{Azure, newAzureAPI},
+	{Bedrock, newBedrockAPI},
+	{Anthropic, newAnthropicAPI},
+	{Gemini, newGeminiAPI},
 }
 
 // Kinds returns the kinds this build supports.
