@@ -19,10 +19,11 @@ func demoCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the gateway against emulated clouds, with no set-up",
-		Long: `Start three emulated clouds (two OpenAI-style, one Azure-style) on free loopback
-ports and the gateway in front of them, print the environment lines that point
-any OpenAI SDK at it, send a sample of traffic, print what each deployment
-carried, then keep serving until Ctrl-C or --duration.`,
+		Long: `Start six emulated clouds (two OpenAI, one Azure, Anthropic, AWS Bedrock and
+Gemini) on free loopback ports and the gateway in front of them, print the
+environment lines that point any OpenAI or Anthropic SDK at it, send a sample of
+traffic, print what each deployment carried, then keep serving until Ctrl-C or
+--duration.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Out = cmd.OutOrStdout()

@@ -52,7 +52,9 @@ POST /emulator/knobs changes the knobs while it runs.`,
 	f.Float64Var(&k.DisconnectRate, "disconnect-rate", 0, "fraction of streams cut mid-way")
 	f.IntVar(&k.RPM, "rpm", 0, "requests-per-minute quota (0: unlimited)")
 	f.IntVar(&k.OutputTokens, "output-tokens", 16, "answer length when a request sets no max tokens")
-	f.StringVar(&k.APIKey, "api-key", "", "require this API key (default: accept any)")
+	f.StringVar(&k.APIKey, "api-key", "", "require this API key (default: accept any; bedrock: a Bedrock API key, sent as a bearer token)")
+	f.StringVar(&k.AWSAccessKeyID, "aws-access-key-id", "", "bedrock: require SigV4 signatures by this access key id")
+	f.StringVar(&k.AWSSecretAccessKey, "aws-secret-access-key", "", "bedrock: the secret the signatures are checked with")
 	f.Uint64Var(&k.Seed, "seed", 1, "seed for fault injection")
 	return cmd
 }

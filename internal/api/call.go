@@ -27,18 +27,30 @@ type call struct {
 	id    string
 	op    provider.Op
 	who   *access.Principal
+	in    wire.Format // the client's format
 	body  []byte
-	req   openai.Request
+	req   openai.Request // what routing needs; filled from canon for Anthropic clients
 	model *route.Model
 	start time.Time
+
+	// canon is the request in canonical form, decoded once, when the client
+	// spoke Anthropic or a deployment needs translation.
+	canon    *wire.Request
+	canonErr error
 
 	attempts int
 	status   int    // what the client got
 	served   string // the deployment that answered
 }
 
-func newCall(s *Server, w http.ResponseWriter, r *http.Request, op provider.Op) *call {
-	return &call{s: s, w: w, r: r, op: op, id: newRequestID(), start: time.Now()}
+func newCall(s *Server, w http.ResponseWriter, r *http.Request, in wire.Format, op provider.Op) *call {
+	return &call{s: s, w: w, r: r, in: in, op: op, id: newRequestID(), start: time.Now()}
+}
+
+// fail writes a gateway error in the client's format.
+func (c *call) fail(e *openai.Error) {
+	c.status = e.Status
+	writeErrorIn(c.w, c.in, e)
 }
 
 // newRequestID returns an id that is unique enough to find one request in logs
@@ -64,6 +76,9 @@ type failure struct {
 	throttled  bool   // a 429: the client may be told to retry later
 	timeout    bool
 	upstream   []byte // the upstream's normalized error body, if any
+	// unsupported: the deployment's format cannot express the request; no
+	// attempt was made.
+	unsupported *wire.Unsupported
 }
 
 // Timeouts applied when a deployment's config leaves them zero.
@@ -100,24 +115,40 @@ func (c *call) run() {
 	c.giveUp(last, soonest)
 }
 
+// canonical returns the request in canonical form, decoding it on first use.
+func (c *call) canonical() (*wire.Request, error) {
+	if c.canon == nil && c.canonErr == nil {
+		c.canon, c.canonErr = openai.DecodeRequest(c.body)
+	}
+	return c.canon, c.canonErr
+}
+
 // try makes one attempt on d. done reports that the call is over (answered,
 // rejected, or the client left); otherwise f says why d failed.
 func (c *call) try(d *route.Deployment) (f *failure, done bool) {
+	pf := d.Provider.Format()
+	// The fast path: same format both ways, the body forwarded as bytes with
+	// only the model rewritten.
+	passthrough := pf == wire.OpenAI && c.in == wire.OpenAI
+	var body []byte
+	if passthrough {
+		// Ask for usage even when the client did not: the books need it. The
+		// relay hides the extra usage chunk from such clients.
+		forceUsage := c.req.Stream && !c.req.IncludeUsage && c.op == provider.Chat
+		body = openai.Rewrite(c.body, &c.req, d.Native, forceUsage)
+	} else {
+		var f *failure
+		if body, f, done = c.translate(d); f != nil || done {
+			return f, done
+		}
+	}
+
 	c.attempts++
 	ev := &books.Event{
 		RequestID: c.id, Attempt: c.attempts, Key: c.who.KeyName, Model: c.model.Name,
 		Deployment: d.Name, Provider: d.Provider.Name(), Op: c.op.String(), Stream: c.req.Stream,
 		Start: time.Now(),
 	}
-	if d.Provider.Format() != wire.OpenAI {
-		// Translation to other clouds' formats arrives with their adapters.
-		return c.failed(ev, d, &failure{deployment: d.Name, reason: "provider format " + d.Provider.Format().String() + " is not reachable from OpenAI ingress"}), false
-	}
-	// Ask for usage even when the client did not: the books need it. The relay
-	// hides the extra usage chunk from such clients.
-	forceUsage := c.req.Stream && !c.req.IncludeUsage && c.op == provider.Chat
-	body := openai.Rewrite(c.body, &c.req, d.Native, forceUsage)
-
 	ctx, cancel := context.WithCancelCause(c.r.Context())
 	defer cancel(nil)
 	fb := d.Timeouts.FirstByte.D()
@@ -138,10 +169,15 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 		timer.Stop()
 		return c.upstreamError(ev, d, resp)
 	}
-	if c.req.Stream {
-		return c.relayStream(ctx, ev, d, resp, forceUsage, timer)
+	switch {
+	case passthrough && c.req.Stream:
+		return c.relayStream(ctx, ev, d, resp, c.req.Stream && !c.req.IncludeUsage && c.op == provider.Chat, timer)
+	case passthrough:
+		return c.relayBody(ctx, ev, d, resp, timer)
+	case c.req.Stream:
+		return c.relayTranslatedStream(ctx, ev, d, resp, timer)
 	}
-	return c.relayBody(ctx, ev, d, resp, timer)
+	return c.relayTranslatedBody(ctx, ev, d, resp, timer)
 }
 
 // transportFailure classifies an attempt that got no response at all.
@@ -169,36 +205,67 @@ func (c *call) upstreamError(ev *books.Event, d *route.Deployment, resp *http.Re
 	raw, _ := readLimited(resp.Body, 64<<10)
 	resp.Body.Close()
 	ev.Status = resp.StatusCode
-	body := openai.NormalizeError(resp.StatusCode, raw)
-	f := &failure{deployment: d.Name, status: resp.StatusCode, upstream: body}
+	pf := d.Provider.Format()
+	var we *wire.Error
+	if cd := codecFor(pf); cd != nil && resp.StatusCode >= 400 {
+		we = cd.decodeError(resp.StatusCode, resp.Header, raw)
+	} else {
+		we = &wire.Error{Status: resp.StatusCode, Kind: wire.KindOf(resp.StatusCode)}
+	}
+	f := &failure{deployment: d.Name, status: resp.StatusCode}
+	if pf == wire.OpenAI {
+		f.upstream = openai.NormalizeError(resp.StatusCode, raw)
+	}
 	switch st := resp.StatusCode; {
-	case st == http.StatusTooManyRequests:
-		wait, ok := provider.RetryAfter(resp.Header, time.Now())
-		if !ok {
+	case st < 400:
+		f.reason = "provider redirected (HTTP " + strconv.Itoa(st) + "); redirects are not followed: check its base_url"
+		c.s.log.Warn("deployment misconfigured", "deployment", d.Name, "status", st, "request_id", c.id)
+	case we.Kind == wire.ErrRateLimit:
+		wait := we.RetryAfter
+		if w, ok := provider.RetryAfter(resp.Header, time.Now()); ok && wait <= 0 {
+			wait = w
+		}
+		if wait <= 0 {
 			wait = defaultRetryAfter
 		}
 		d.CoolDown(time.Now().Add(wait))
 		f.throttled = true
 		f.reason = "rate limited by the provider; cooling down for " + wait.Round(time.Millisecond).String()
 		c.s.log.Info("deployment cooling down", "deployment", d.Name, "for", wait, "request_id", c.id)
-	case st >= 500 || st == http.StatusRequestTimeout || st == http.StatusConflict:
+	case st >= 500 || st == http.StatusRequestTimeout || st == http.StatusConflict ||
+		we.Kind == wire.ErrServer || we.Kind == wire.ErrOverloaded || we.Kind == wire.ErrTimeout:
 		f.reason = "provider error HTTP " + strconv.Itoa(st)
-	case st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusNotFound:
+		if we.Message != "" {
+			f.reason += ": " + clip(we.Message, 200)
+		}
+	case we.Kind == wire.ErrAuthentication || we.Kind == wire.ErrPermission || we.Kind == wire.ErrNotFound:
 		f.reason = "provider refused the deployment (HTTP " + strconv.Itoa(st) + "): check its credentials and model id"
 		c.s.log.Warn("deployment misconfigured", "deployment", d.Name, "status", st, "request_id", c.id)
-	case st < 400:
-		f.reason = "provider redirected (HTTP " + strconv.Itoa(st) + "); redirects are not followed: check its base_url"
-		c.s.log.Warn("deployment misconfigured", "deployment", d.Name, "status", st, "request_id", c.id)
 	default:
+		// The client's request is at fault; another cloud would refuse it too.
 		ev.Outcome = books.Rejected
 		c.record(ev, d)
 		c.served = d.Name
 		c.headers(d.Name)
-		writeJSON(c.w, st, body)
+		switch {
+		case pf == c.in && pf == wire.OpenAI:
+			writeJSON(c.w, st, f.upstream)
+		default:
+			we.Status = we.HTTPStatus()
+			writeJSON(c.w, we.Status, codecFor(c.in).encodeError(we))
+		}
 		c.status = st
 		return nil, true
 	}
 	return c.failed(ev, d, f), false
+}
+
+// clip shortens s to at most n bytes for a log line or message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // failed records a failed attempt on d and returns f.
@@ -216,6 +283,12 @@ func (c *call) failed(ev *books.Event, d *route.Deployment, f *failure) *failure
 func (c *call) giveUp(last *failure, soonest time.Time) {
 	var e *openai.Error
 	switch {
+	case last != nil && last.unsupported != nil && c.attempts == 0:
+		// No deployment could even be asked: the request uses something none
+		// of the model's clouds can express.
+		u := last.unsupported
+		msg := fmt.Sprintf("Model '%s' cannot serve this request: %s.", c.model.Name, u.Error())
+		e = &openai.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: u.Field, Code: "unsupported_parameter", Message: msg}
 	case last == nil || last.throttled:
 		wait := time.Until(c.coolingEnd(soonest))
 		secs := max(int64((wait+time.Second-1)/time.Second), 1)
@@ -224,15 +297,18 @@ func (c *call) giveUp(last *failure, soonest time.Time) {
 			Message: fmt.Sprintf("Every deployment of model '%s' is rate limited; retry after %d s.", c.model.Name, secs)}
 	default:
 		st, code := http.StatusBadGateway, "upstream_error"
-		if last.timeout {
+		switch {
+		case last.timeout:
 			st, code = http.StatusGatewayTimeout, "upstream_timeout"
+		case last.status == http.StatusServiceUnavailable || last.status == 529:
+			// The cloud is overloaded, not broken: the client may retry.
+			st, code = http.StatusServiceUnavailable, "upstream_overloaded"
 		}
 		e = &openai.Error{Status: st, Type: "server_error", Code: code,
 			Message: fmt.Sprintf("No deployment of model '%s' could answer after %d attempt(s); last: %s: %s.", c.model.Name, c.attempts, last.deployment, last.reason)}
 	}
 	c.headers("")
-	c.status = e.Status
-	writeError(c.w, e)
+	c.fail(e)
 }
 
 // coolingEnd is when the first of the model's deployments comes back.

@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/wire"
 	"github.com/switchyard/switchyard/internal/wire/openai"
 )
 
@@ -74,8 +75,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.method(w, r, http.MethodPost) {
 			s.embeddings(w, r)
 		}
+	case "/v1/messages":
+		if s.method(w, r, http.MethodPost) {
+			s.messages(w, r)
+		}
+	case "/v1/messages/count_tokens":
+		if s.method(w, r, http.MethodPost) {
+			s.countTokens(w, r)
+		}
 	case "/v1/models":
-		if s.method(w, r, http.MethodGet) && s.authenticate(w, r) != nil {
+		if s.method(w, r, http.MethodGet) && s.authenticate(w, r, wire.OpenAI) != nil {
 			writeJSON(w, http.StatusOK, s.models)
 		}
 	case "/healthz":
@@ -88,7 +97,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		if id, ok := strings.CutPrefix(r.URL.Path, "/v1/models/"); ok {
-			if s.method(w, r, http.MethodGet) && s.authenticate(w, r) != nil {
+			if s.method(w, r, http.MethodGet) && s.authenticate(w, r, wire.OpenAI) != nil {
 				s.model(w, id)
 			}
 			return

@@ -35,7 +35,16 @@ type Options struct {
 // The demo's public model names.
 const (
 	ChatModel      = "gpt-4o-mini"
+	ClaudeModel    = "claude-sonnet"
+	GeminiModel    = "gemini-flash"
 	EmbeddingModel = "text-embedding-3-small"
+)
+
+// The demo's emulated AWS account: the Bedrock emulator verifies SigV4
+// signatures made with this key pair.
+const (
+	demoAWSKeyID  = "AKIDSWITCHYARDDEMO"
+	demoAWSSecret = "switchyard-demo-secret-access-key"
 )
 
 // cloud is one emulated cloud of the demo.
@@ -46,14 +55,20 @@ type cloud struct {
 	srv   *emulate.Server
 }
 
-// clouds are three emulated accounts selling the same model: two OpenAI-style
-// (one of them flaky, so failover shows) and one Azure-style.
+// clouds are the demo's emulated accounts: two OpenAI-style (one of them
+// flaky, so failover shows) and one Azure-style selling the same GPT model;
+// Anthropic and AWS Bedrock selling the same Claude model; and Gemini.
 func clouds() []*cloud {
 	return []*cloud{
 		{name: "openai-east", kind: emulate.OpenAI, knobs: emulate.Knobs{TTFT: 40 * time.Millisecond, TPS: 400, Seed: 1}},
 		{name: "openai-west", kind: emulate.OpenAI, knobs: emulate.Knobs{TTFT: 60 * time.Millisecond, TPS: 250, Seed: 2,
 			ErrorRate: 0.2, ThrottleRate: 0.1, RetryAfter: 2 * time.Second}},
 		{name: "azure-eu", kind: emulate.Azure, knobs: emulate.Knobs{TTFT: 50 * time.Millisecond, TPS: 300, Seed: 3}},
+		{name: "anthropic", kind: emulate.Anthropic, knobs: emulate.Knobs{TTFT: 60 * time.Millisecond, TPS: 300, Seed: 4,
+			ThrottleRate: 0.15, RetryAfter: time.Second}},
+		{name: "aws-bedrock", kind: emulate.Bedrock, knobs: emulate.Knobs{TTFT: 70 * time.Millisecond, TPS: 250, Seed: 5,
+			AWSAccessKeyID: demoAWSKeyID, AWSSecretAccessKey: demoAWSSecret}},
+		{name: "gemini", kind: emulate.Gemini, knobs: emulate.Knobs{TTFT: 30 * time.Millisecond, TPS: 500, Seed: 6}},
 	}
 }
 
@@ -145,34 +160,45 @@ func demoConfig(cs []*cloud, listen, key string) *config.Config {
 		return config.Price{Input: i, Output: o}
 	}
 	cfg := &config.Config{Listen: listen, Keys: []config.Key{{Name: "demo", Key: key}}}
-	var chat, embed []config.Deployment
+	var chat, claude, gemini, embed []config.Deployment
 	for _, c := range cs {
 		p := config.Provider{Name: c.name, Type: string(c.kind), BaseURL: c.srv.URL, APIKey: "emulated-" + c.name}
-		native, embedNative := ChatModel, EmbeddingModel
-		d := config.Deployment{Provider: c.name, Priority: 1, Weight: 1, Price: price("0.15", "0.60")}
+		d := config.Deployment{Provider: c.name, Priority: 1, Weight: 1}
 		switch c.kind {
 		case emulate.OpenAI:
 			p.BaseURL += "/v1"
+			d.Model, d.Price = ChatModel, price("0.15", "0.60")
+			if c.name == "openai-east" {
+				d.Weight = 2 // the steadiest cloud takes the larger share
+				embed = append(embed, config.Deployment{Provider: c.name, Model: EmbeddingModel, Priority: 1, Weight: 1, Price: price("0.02", "0")})
+			}
+			chat = append(chat, d)
 		case emulate.Azure:
 			// Azure serves a deployment name of the operator's choosing, through
 			// the classic per-deployment URL; its data-zone price is 10% higher.
 			p.APIVersion = "2024-10-21"
-			native, embedNative = "gpt-4o-mini-prod", "embed-small-prod"
-			d.Price = price("0.165", "0.66")
-		}
-		if c.name == "openai-east" {
-			d.Weight = 2 // the steadiest cloud takes the larger share
-		}
-		d.Model = native
-		chat = append(chat, d)
-		if c.name != "openai-west" {
-			e := config.Deployment{Provider: c.name, Model: embedNative, Priority: len(embed) + 1, Weight: 1, Price: price("0.02", "0")}
-			embed = append(embed, e)
+			d.Model, d.Price = "gpt-4o-mini-prod", price("0.165", "0.66")
+			chat = append(chat, d)
+			embed = append(embed, config.Deployment{Provider: c.name, Model: "embed-small-prod", Priority: 2, Weight: 1, Price: price("0.02", "0")})
+		case emulate.Anthropic:
+			d.Model, d.Price = "claude-sonnet-4-5", price("3", "15")
+			claude = append(claude, d)
+		case emulate.Bedrock:
+			// Signed with SigV4 like real AWS; tried when Anthropic is busy.
+			p.APIKey, p.Region = "", "us-east-1"
+			p.AccessKeyID, p.SecretAccessKey = demoAWSKeyID, demoAWSSecret
+			d.Model, d.Price, d.Priority = "anthropic.claude-sonnet-4-5-20250929-v1:0", price("3", "15"), 2
+			claude = append(claude, d)
+		case emulate.Gemini:
+			d.Model, d.Price = "gemini-2.5-flash", price("0.30", "2.50")
+			gemini = append(gemini, d)
 		}
 		cfg.Providers = append(cfg.Providers, p)
 	}
 	cfg.Models = []config.Model{
 		{Name: ChatModel, Routing: config.RoutePriority, Deployments: chat},
+		{Name: ClaudeModel, Routing: config.RoutePriority, Deployments: claude},
+		{Name: GeminiModel, Routing: config.RoutePriority, Deployments: gemini},
 		{Name: EmbeddingModel, Routing: config.RoutePriority, Deployments: embed},
 	}
 	cfg.SetDefaults()
@@ -184,21 +210,29 @@ func demoConfig(cs []*cloud, listen, key string) *config.Config {
 }
 
 func printIntro(w io.Writer, g *gateway.Gateway, cs []*cloud, key string) {
-	fmt.Fprintln(w, "Switchyard demo: three emulated clouds selling the same model, one gateway in front.")
+	fmt.Fprintln(w, "Switchyard demo: six emulated clouds, one gateway in front. The same GPT model is")
+	fmt.Fprintln(w, "sold by OpenAI (twice) and Azure, the same Claude model by Anthropic and AWS Bedrock.")
 	fmt.Fprintln(w)
 	for _, c := range cs {
 		note := ""
 		if c.knobs.ErrorRate > 0 || c.knobs.ThrottleRate > 0 {
 			note = fmt.Sprintf("  (flaky: %.0f%% errors, %.0f%% throttled)", c.knobs.ErrorRate*100, c.knobs.ThrottleRate*100)
 		}
-		fmt.Fprintf(w, "  cloud %-12s %-7s %s%s\n", c.name, c.kind, c.srv.URL, note)
+		fmt.Fprintf(w, "  cloud %-12s %-9s %s%s\n", c.name, c.kind, c.srv.URL, note)
 	}
 	fmt.Fprintf(w, "  gateway            %s\n\n", g.URL())
 	fmt.Fprintln(w, "Point any OpenAI SDK at the gateway:")
 	fmt.Fprintf(w, "  export OPENAI_BASE_URL=%s\n", g.URL())
 	fmt.Fprintf(w, "  export OPENAI_API_KEY=%s\n\n", key)
+	fmt.Fprintln(w, "Or any Anthropic SDK:")
+	fmt.Fprintf(w, "  export ANTHROPIC_BASE_URL=http://%s\n", g.Addr())
+	fmt.Fprintf(w, "  export ANTHROPIC_API_KEY=%s\n\n", key)
 	fmt.Fprintln(w, "Or try it with curl:")
 	fmt.Fprintf(w, "  curl -s %s/chat/completions -H \"Authorization: Bearer %s\" -H 'Content-Type: application/json' \\\n", g.URL(), key)
-	fmt.Fprintf(w, "    -d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}'\n\n", ChatModel)
-	fmt.Fprintf(w, "Models: %s (3 deployments), %s (2 deployments). Responses carry x-switchyard-deployment.\n\n", ChatModel, EmbeddingModel)
+	fmt.Fprintf(w, "    -d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}'\n", ChatModel)
+	fmt.Fprintf(w, "  curl -s http://%s/v1/messages -H \"x-api-key: %s\" -H 'anthropic-version: 2023-06-01' -H 'Content-Type: application/json' \\\n", g.Addr(), key)
+	fmt.Fprintf(w, "    -d '{\"model\":\"%s\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}'\n\n", ClaudeModel)
+	fmt.Fprintf(w, "Models: %s (OpenAI ×2, Azure), %s (Anthropic, Bedrock), %s (Gemini), %s (OpenAI, Azure).\n", ChatModel, ClaudeModel, GeminiModel, EmbeddingModel)
+	fmt.Fprintln(w, "Every model answers both APIs. Responses carry x-switchyard-deployment.")
+	fmt.Fprintln(w)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/openai/openai-go/v3"
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/emulate"
@@ -155,4 +156,82 @@ func TestClientGoesAway(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("client abort never recorded: %+v", g.Meter.Snapshot())
+}
+
+// translatedClouds are the emulated clouds whose streams the gateway
+// translates for OpenAI and Anthropic clients.
+var translatedClouds = []matrixCloud{matrixClouds[3], matrixClouds[4], matrixClouds[5]}
+
+func withKnobs(mc matrixCloud, k emulate.Knobs) matrixCloud {
+	k.APIKey, k.AWSAccessKeyID, k.AWSSecretAccessKey = mc.knobs.APIKey, mc.knobs.AWSAccessKeyID, mc.knobs.AWSSecretAccessKey
+	mc.knobs = k
+	return mc
+}
+
+// TestTranslatedStreamBreaks: when a cloud of another format cuts its stream,
+// the client gets the content so far and then an error in its own format,
+// never a silently truncated answer; the books record the interruption.
+func TestTranslatedStreamBreaks(t *testing.T) {
+	for _, mc := range translatedClouds {
+		t.Run(mc.name, func(t *testing.T) {
+			g, emu := matrixGateway(t, withKnobs(mc, emulate.Knobs{DisconnectRate: 1}))
+			oc := client(g)
+			text, err := collect(oc.Chat.Completions.NewStreaming(context.Background(),
+				openai.ChatCompletionNewParams{Model: "chat", Messages: messages, MaxTokens: openai.Int(40)}))
+			if err == nil || text == "" {
+				t.Errorf("openai client: text %q, err %v: want content, then an error", text, err)
+			}
+
+			ac := anthropicClient(g)
+			stream := ac.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "chat", MaxTokens: 40,
+				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Tell me about rail yards."))}})
+			var m anthropic.Message
+			for stream.Next() {
+				m.Accumulate(stream.Current())
+			}
+			if stream.Err() == nil || textOf(&m) == "" {
+				t.Errorf("anthropic client: text %q, err %v: want content, then an error", textOf(&m), stream.Err())
+			}
+			snap := g.Meter.Snapshot()
+			if len(snap) != 1 || snap[0].Interrupted != 2 || snap[0].Completed != 0 {
+				t.Errorf("books: %+v", snap)
+			}
+			if emu.Billed().Disconnects != 2 {
+				t.Errorf("emulator disconnects = %d", emu.Billed().Disconnects)
+			}
+		})
+	}
+}
+
+// TestTranslatedClientGoesAway: a client that leaves a translated stream
+// cancels the upstream request: the cloud stops generating and bills only
+// what it sent.
+func TestTranslatedClientGoesAway(t *testing.T) {
+	for _, mc := range translatedClouds {
+		t.Run(mc.name, func(t *testing.T) {
+			g, emu := matrixGateway(t, withKnobs(mc, emulate.Knobs{TPS: 20}))
+			ctx, cancel := context.WithCancel(context.Background())
+			ac := anthropicClient(g)
+			stream := ac.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: "chat", MaxTokens: 200, // 10 s if not cancelled
+				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Tell me about rail yards."))}})
+			for stream.Next() {
+				if stream.Current().Type == "content_block_delta" {
+					break
+				}
+			}
+			cancel()
+			stream.Close()
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) {
+				if s := g.Meter.Snapshot(); len(s) == 1 && s[0].Interrupted == 1 {
+					if b := emu.Billed(); b.OutputTokens >= 200 {
+						t.Errorf("the cloud billed %d output tokens: the upstream request ran on", b.OutputTokens)
+					}
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			t.Fatalf("client abort never recorded: %+v", g.Meter.Snapshot())
+		})
+	}
 }

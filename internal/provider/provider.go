@@ -62,6 +62,12 @@ func New(c config.Provider) (Provider, error) {
 		return newOpenAI(c)
 	case config.TypeAzure:
 		return newAzure(c)
+	case config.TypeBedrock:
+		return newBedrock(c)
+	case config.TypeAnthropic:
+		return newAnthropic(c)
+	case config.TypeGemini:
+		return newGemini(c)
 	}
 	return nil, fmt.Errorf("provider %s: type %q is not supported by this build", c.Name, c.Type)
 }
