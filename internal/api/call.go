@@ -41,6 +41,9 @@ type call struct {
 	attempts int
 	status   int    // what the client got
 	served   string // the deployment that answered
+
+	attempt *route.Attempt // the attempt in progress
+	res     route.Result   // how it ended, for the routing engine's health and quotas
 }
 
 func newCall(s *Server, w http.ResponseWriter, r *http.Request, in wire.Format, op provider.Op) *call {
@@ -79,6 +82,7 @@ type failure struct {
 	// unsupported: the deployment's format cannot express the request; no
 	// attempt was made.
 	unsupported *wire.Unsupported
+	retryAfter  time.Duration // throttled: how long the provider asked to wait
 }
 
 // Timeouts applied when a deployment's config leaves them zero.
@@ -91,19 +95,42 @@ const (
 
 var errFirstByteTimeout = errors.New("no first byte before the timeout")
 
-// run tries the model's deployments in the order its policy ranks them, and
-// fails over until one answers or all have failed. Failover happens only before
-// the first byte reaches the client.
+// run routes the request and tries the deployments the routing engine ranks,
+// failing over until one answers, all have failed or the retry budget says
+// stop. Failover happens only before the first byte reaches the client.
 func (c *call) run() {
-	var buf [16]*route.Deployment
-	now := time.Now()
-	plan, soonest := c.model.Plan(now, buf[:0])
+	h := c.r.Header
+	debug := len(h["X-Switchyard-Debug"]) > 0 && h.Get("X-Switchyard-Debug") == "1"
+	logDebug := c.s.log.Enabled(c.r.Context(), slog.LevelDebug)
+	var dec route.Decision // on the stack: routing allocates nothing
+	req := route.Request{
+		Model:        c.model.Name,
+		PromptTokens: int64(len(c.body)+3) / 4,
+		MaxTokens:    c.req.MaxTokens,
+		Constraints:  c.s.opts.Constraints[c.who.KeyName],
+		Debug:        debug || logDebug,
+	}
+	if v := h["X-Switchyard-Route"]; len(v) > 0 {
+		req.Policy = v[0]
+	}
+	if err := c.s.opts.Routes.Route(&req, &dec); err != nil {
+		c.fail(routeError(err, c.model.Name, req.Policy))
+		return
+	}
+	defer dec.Finish(time.Time{})
+	if debug {
+		c.w.Header()["X-Switchyard-Route-Reason"] = []string{dec.Reason}
+	}
+	if logDebug {
+		c.s.log.Debug("route", "request_id", c.id, "model", c.model.Name, "reason", dec.Reason)
+	}
+
 	var last *failure
-	for _, d := range plan {
-		if ok, _ := d.Available(time.Now()); !ok {
-			continue // cooled down by a concurrent request since the plan was made
-		}
-		f, done := c.try(d)
+	for a := dec.Next(time.Time{}); a != nil; a = dec.Next(time.Time{}) {
+		c.attempt = a
+		c.res = route.Result{}
+		f, done := c.try(a.Deployment)
+		a.Done(c.res)
 		if done {
 			return
 		}
@@ -112,7 +139,25 @@ func (c *call) run() {
 			return // the client left; nobody to answer
 		}
 	}
-	c.giveUp(last, soonest)
+	c.giveUp(last, dec.RetryAt, dec.Stopped() == route.BudgetSpent)
+}
+
+// routeError is the client's answer when a request cannot be routed at all.
+func routeError(err error, model, policy string) *openai.Error {
+	switch {
+	case errors.Is(err, route.ErrUnknownModel):
+		return modelNotFound(model)
+	case errors.Is(err, route.ErrUnknownPolicy):
+		return &openai.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: "x-switchyard-route", Code: "unknown_route_policy",
+			Message: "Unknown routing policy '" + policy + "' in x-switchyard-route; use priority, weighted, cheapest, fastest or commitment."}
+	case errors.Is(err, route.ErrPolicyNotAllowed):
+		return &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Param: "x-switchyard-route", Code: "route_override_not_allowed",
+			Message: "This API key may not choose the routing policy '" + policy + "'."}
+	case errors.Is(err, route.ErrNoAllowedDeployment):
+		return &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Param: "model", Code: "no_allowed_deployment",
+			Message: "No deployment of model '" + model + "' is in a provider or region this API key may use."}
+	}
+	return &openai.Error{Status: http.StatusInternalServerError, Type: "server_error", Message: "routing failed: " + err.Error()}
 }
 
 // canonical returns the request in canonical form, decoding it on first use.
@@ -228,8 +273,7 @@ func (c *call) upstreamError(ev *books.Event, d *route.Deployment, resp *http.Re
 		if wait <= 0 {
 			wait = defaultRetryAfter
 		}
-		d.CoolDown(time.Now().Add(wait))
-		f.throttled = true
+		f.throttled, f.retryAfter = true, wait
 		f.reason = "rate limited by the provider; cooling down for " + wait.Round(time.Millisecond).String()
 		c.s.log.Info("deployment cooling down", "deployment", d.Name, "for", wait, "request_id", c.id)
 	case st >= 500 || st == http.StatusRequestTimeout || st == http.StatusConflict ||
@@ -272,6 +316,12 @@ func clip(s string, n int) string {
 func (c *call) failed(ev *books.Event, d *route.Deployment, f *failure) *failure {
 	ev.Outcome = books.Failed
 	c.record(ev, d)
+	switch {
+	case f.throttled:
+		c.res.Outcome, c.res.RetryAfter = route.Throttled, f.retryAfter
+	case f.timeout:
+		c.res.Outcome = route.TimedOut
+	}
 	if c.s.log.Enabled(c.r.Context(), slog.LevelDebug) {
 		c.s.log.Debug("attempt failed", "request_id", c.id, "attempt", ev.Attempt, "deployment", f.deployment, "reason", f.reason)
 	}
@@ -280,9 +330,14 @@ func (c *call) failed(ev *books.Event, d *route.Deployment, f *failure) *failure
 
 // giveUp answers the client when no deployment could: 429 with Retry-After
 // when throttling is why, else 502 (504 after a timeout) naming the last cause.
-func (c *call) giveUp(last *failure, soonest time.Time) {
+func (c *call) giveUp(last *failure, soonest time.Time, budgetSpent bool) {
 	var e *openai.Error
 	switch {
+	case budgetSpent && last != nil && !last.throttled:
+		// Many requests are failing over at once: an outage. Extra attempts
+		// would only multiply the load on the clouds that still answer.
+		e = &openai.Error{Status: http.StatusServiceUnavailable, Type: "server_error", Code: "retry_budget_exhausted",
+			Message: fmt.Sprintf("Model '%s' is failing over too often to retry now; last: %s: %s.", c.model.Name, last.deployment, last.reason)}
 	case last != nil && last.unsupported != nil && c.attempts == 0:
 		// No deployment could even be asked: the request uses something none
 		// of the model's clouds can express.
@@ -341,6 +396,25 @@ func (c *call) record(ev *books.Event, d *route.Deployment) {
 		ev.Cost = books.Cost(d.Price, ev.Usage)
 	}
 	c.s.sink.Record(ev)
+	c.res.Usage, c.res.TTFT = ev.Usage, ev.FirstByte
+	switch ev.Outcome {
+	case books.Completed:
+		c.res.Outcome = route.Success
+	case books.Rejected:
+		c.res.Outcome = route.Rejected
+	case books.ClientAborted:
+		c.res.Outcome = route.Canceled
+	default: // Failed, Interrupted: the deployment's fault
+		c.res.Outcome = route.Failed
+	}
+}
+
+// committed tells the routing engine the first byte is on its way to the
+// client: from now on there is no failover.
+func (c *call) committed() {
+	if c.attempt != nil {
+		c.attempt.FirstByte(time.Time{})
+	}
 }
 
 func (c *call) logAccess() {

@@ -20,6 +20,10 @@ import (
 type Options struct {
 	Routes *route.Table
 	Keys   *access.Keyring
+	// Constraints are each key's routing constraints (allowed providers and
+	// regions, route overrides), by key name. A key without an entry may
+	// reach every deployment and override nothing.
+	Constraints map[string]*route.Constraints
 	Sink   books.Sink   // receives one event per upstream attempt; may be nil
 	Log    *slog.Logger // may be nil
 	// AccessLog logs one line per request at info level.

@@ -39,10 +39,17 @@ var (
 // the client's pending output whenever the reader is about to wait for more
 // upstream bytes. Events that arrive together leave together in one write;
 // an event is never held back waiting for the next one.
+//
+// Once the answer has started, it also re-arms the idle timer before each
+// read, so an upstream that goes silent mid-stream is cut after the
+// deployment's idle timeout instead of holding the client forever.
 type flushingReader struct {
 	r     io.Reader
 	f     http.Flusher
 	dirty bool // output written since the last flush
+
+	idle  time.Duration // 0: no idle timeout (yet)
+	timer *time.Timer
 }
 
 func (fr *flushingReader) Read(p []byte) (int, error) {
@@ -50,8 +57,19 @@ func (fr *flushingReader) Read(p []byte) (int, error) {
 		fr.f.Flush()
 		fr.dirty = false
 	}
+	if fr.idle > 0 {
+		fr.timer.Reset(fr.idle)
+	}
 	return fr.r.Read(p)
 }
+
+// watchIdle arms the idle timeout for the rest of a committed stream.
+func (fr *flushingReader) watchIdle(d time.Duration, timer *time.Timer) {
+	fr.idle, fr.timer = d, timer
+}
+
+// errIdleTimeout ends a stream whose upstream went silent.
+var errIdleTimeout = errors.New("the provider sent nothing for longer than the deployment's idle timeout")
 
 // streamRelay is the per-stream state, pooled: its SSE buffer is the largest
 // allocation a stream would otherwise make.
@@ -79,6 +97,7 @@ func (c *call) relayStream(ctx context.Context, ev *books.Event, d *route.Deploy
 	sr := relayPool.Get().(*streamRelay)
 	defer relayPool.Put(sr)
 	sr.fr = flushingReader{r: resp.Body, f: flusher}
+	defer timer.Stop()
 	sr.rd.Reset(&sr.fr)
 	ev.Status = resp.StatusCode
 	cleaner, _ := d.Provider.(provider.Cleaner)
@@ -100,6 +119,9 @@ func (c *call) relayStream(ctx context.Context, ev *books.Event, d *route.Deploy
 					err = io.ErrUnexpectedEOF // the stream ended before any answer
 				}
 				return c.transportFailure(ctx, ev, d, err)
+			}
+			if context.Cause(ctx) == errFirstByteTimeout {
+				err = errIdleTimeout
 			}
 			return c.endStream(ev, d, err, usage, gotUsage, chunks, sawError)
 		}
@@ -147,6 +169,8 @@ func (c *call) relayStream(ctx context.Context, ev *books.Event, d *route.Deploy
 				return c.transportFailure(ctx, ev, d, errFirstByteTimeout)
 			}
 			committed = true
+			c.committed()
+			sr.fr.watchIdle(d.Timeouts.Idle.D(), timer)
 			ev.FirstByte = time.Since(ev.Start)
 			h := w.Header()
 			h["Content-Type"] = sseType

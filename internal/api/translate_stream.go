@@ -45,6 +45,7 @@ func (c *call) relayTranslatedStream(ctx context.Context, ev *books.Event, d *ro
 		flusher = nopFlusher{}
 	}
 	fr := &flushingReader{r: resp.Body, f: flusher}
+	defer timer.Stop()
 	dec := codecFor(d.Provider.Format()).newDecoder(fr)
 	enc := c.newStreamEncoder()
 	t := translationPool.Get().(*translation)
@@ -88,6 +89,8 @@ func (c *call) relayTranslatedStream(ctx context.Context, ev *books.Event, d *ro
 				return c.transportFailure(ctx, ev, d, errFirstByteTimeout)
 			}
 			committed = true
+			c.committed()
+			fr.watchIdle(d.Timeouts.Idle.D(), timer)
 			ev.FirstByte = time.Since(ev.Start)
 			h := c.w.Header()
 			h["Content-Type"] = sseType
@@ -105,6 +108,9 @@ func (c *call) relayTranslatedStream(ctx context.Context, ev *books.Event, d *ro
 	}
 	t.out = out[:0]
 
+	if committed && context.Cause(ctx) == errFirstByteTimeout {
+		err = errIdleTimeout
+	}
 	var we *wire.Error
 	upstreamErr := errors.As(err, &we)
 	if !committed {
@@ -170,8 +176,7 @@ func (c *call) streamErrorBeforeAnswer(ev *books.Event, d *route.Deployment, we 
 		if wait <= 0 {
 			wait = defaultRetryAfter
 		}
-		d.CoolDown(time.Now().Add(wait))
-		f.throttled = true
+		f.throttled, f.retryAfter = true, wait
 	}
 	return c.failed(ev, d, f), false
 }

@@ -19,9 +19,11 @@ type Config struct {
 	Server  Server `yaml:"server"`   // limits and timeouts of the API listener
 	Log     Log    `yaml:"log"`
 
-	Keys      []Key      `yaml:"keys"`      // bootstrap client keys
-	Providers []Provider `yaml:"providers"` // cloud accounts
-	Models    []Model    `yaml:"models"`    // public model names and their deployments
+	Keys        []Key        `yaml:"keys"`        // bootstrap client keys
+	Providers   []Provider   `yaml:"providers"`   // cloud accounts
+	Models      []Model      `yaml:"models"`      // public model names and their deployments
+	Commitments []Commitment `yaml:"commitments"` // contracts with providers that routing steers toward
+	Routing     Routing      `yaml:"routing"`     // policy weights, health and retry settings
 
 	// fields records where Parse found each key path and whether its value
 	// came from the environment, for Validate's messages. Nil in code.
@@ -65,11 +67,23 @@ type Log struct {
 }
 
 // Key is a client API key from the config file. Only its digest is kept in
-// memory once the gateway has started.
+// memory once the gateway has started. Until tenants land, a key also carries
+// the routing constraints of whoever uses it.
 type Key struct {
 	Name string `yaml:"name"`
 	Key  string `yaml:"key"` // at least 16 characters; usually ${ENV}
-	Pos  Pos    `yaml:"-"`
+
+	// AllowedProviders and AllowedRegions restrict the deployments this
+	// key's requests may reach (data residency); empty allows all. They win
+	// over every routing policy: when no allowed deployment can answer, the
+	// client gets the error.
+	AllowedProviders []string `yaml:"allowed_providers"`
+	AllowedRegions   []string `yaml:"allowed_regions"`
+	// AllowRouteOverride says which policies the key may ask for with the
+	// x-switchyard-route header. Default: none.
+	AllowRouteOverride RouteOverride `yaml:"allow_route_override"`
+
+	Pos Pos `yaml:"-"`
 }
 
 // Provider types.
@@ -100,6 +114,8 @@ type Provider struct {
 	// standard AWS environment variables are used (AWS_ACCESS_KEY_ID,
 	// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). APIKey, when set, is a
 	// Bedrock API key sent as a bearer token instead of SigV4 signing.
+	// Other types may set Region too: it is where their deployments process
+	// data by default, matched against keys' allowed_regions.
 	Region          string `yaml:"region"`
 	AccessKeyID     string `yaml:"access_key_id"`
 	SecretAccessKey string `yaml:"secret_access_key"`
@@ -126,12 +142,20 @@ type Timeouts struct {
 	// only once it is complete: long reasoning answers need minutes. Failover
 	// is possible until it passes. Default 10m.
 	Response Duration `yaml:"response"`
+	// Idle bounds the gap between two chunks of a stream once it has
+	// started. The stream is then cut with an error: the client has its
+	// first bytes, so there is no failover. Default 5m, Envoy's
+	// stream_idle_timeout, because reasoning models can pause long.
+	Idle Duration `yaml:"idle"`
 }
 
 // Routing policies.
 const (
-	RoutePriority = "priority" // priority order, weighted random among equal priority
-	RouteWeighted = "weighted" // weighted random across all deployments
+	RoutePriority   = "priority"   // priority order, weighted random among equal priority
+	RouteWeighted   = "weighted"   // weighted random across all deployments
+	RouteCheapest   = "cheapest"   // lowest expected cost of this request
+	RouteFastest    = "fastest"    // lowest expected latency, learnt from traffic
+	RouteCommitment = "commitment" // lowest effective marginal cost, commitments first
 )
 
 // Model is a public model name and the deployments that can serve it.
@@ -139,7 +163,10 @@ type Model struct {
 	Name        string       `yaml:"name"`
 	Routing     string       `yaml:"routing"` // default "priority"
 	Deployments []Deployment `yaml:"deployments"`
-	Pos         Pos          `yaml:"-"`
+	// Fallbacks are models tried, in order, when no deployment of this one
+	// could answer; each brings its own fallbacks after it.
+	Fallbacks []string `yaml:"fallbacks"`
+	Pos       Pos      `yaml:"-"`
 }
 
 // Deployment is one way to serve a model: a provider and its native model id.
@@ -153,6 +180,16 @@ type Deployment struct {
 	Quota    Quota  `yaml:"quota"`
 	Priority int    `yaml:"priority"` // lower is tried first; default 1
 	Weight   int    `yaml:"weight"`   // share among equal priority; default 1
+	// Region is where the deployment processes data, matched against keys'
+	// allowed_regions. Default: the provider's region, if it has one.
+	Region string `yaml:"region"`
+	// MaxConcurrent caps the requests in flight to this deployment; 0 means
+	// no cap.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// Commitment names the commitment this deployment draws on. Default: the
+	// commitment that lists it, else the one commitment of its provider that
+	// lists no deployments (and so covers them all).
+	Commitment string `yaml:"commitment"`
 	// PrioritySet and WeightSet record that the YAML gave priority or weight,
 	// so defaults can tell an explicit priority 0 from an omitted one.
 	PrioritySet bool `yaml:"-"`

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -99,6 +100,8 @@ var (
 	durationType   = reflect.TypeFor[Duration]()
 	sizeType       = reflect.TypeFor[Size]()
 	priceType      = reflect.TypeFor[money.Price]()
+	nanosType      = reflect.TypeFor[money.Nanos]()
+	timeType       = reflect.TypeFor[time.Time]()
 	unmarshalerTyp = reflect.TypeFor[yaml.Unmarshaler]()
 )
 
@@ -140,7 +143,7 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value) {
 
 	t := v.Type()
 	switch {
-	case t == durationType || t == sizeType || t == priceType:
+	case t == durationType || t == sizeType || t == priceType || t == nanosType || t == timeType:
 		d.unit(n, path, v)
 		return
 	case reflect.PointerTo(t).Implements(unmarshalerTyp):
@@ -265,9 +268,10 @@ func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
 	return s, true
 }
 
-// unit decodes the scalar types with their own syntax: Duration, Size and
-// money.Price. Prices use the node's literal text, so an unquoted 0.15 is
-// read exactly as written and never passes through a float.
+// unit decodes the scalar types with their own syntax: Duration, Size,
+// money.Price, money.Nanos (USD amounts) and time.Time. Money uses the
+// node's literal text, so an unquoted 0.15 is read exactly as written and
+// never passes through a float.
 func (d *decoder) unit(n *yaml.Node, path string, v reflect.Value) {
 	var want string
 	switch v.Type() {
@@ -277,6 +281,10 @@ func (d *decoder) unit(n *yaml.Node, path string, v reflect.Value) {
 		want = "a size such as 32MiB"
 	case priceType:
 		want = `a price such as "0.15"`
+	case nanosType:
+		want = `an amount of US dollars such as "1500"`
+	case timeType:
+		want = "a date such as 2025-01-01"
 	}
 	s, ok := d.scalar(n, path, want)
 	if !ok {
@@ -298,6 +306,14 @@ func (d *decoder) unit(n *yaml.Node, path string, v reflect.Value) {
 		if err == nil {
 			v.SetInt(int64(x))
 		}
+	case nanosType:
+		var x money.Nanos
+		x, err = ParseUSD(s)
+		v.SetInt(int64(x))
+	case timeType:
+		var x time.Time
+		x, err = parseTime(s)
+		v.Set(reflect.ValueOf(x))
 	}
 	if err != nil {
 		d.fail(n, path, "%s", d.redact(path, err.Error(), s))

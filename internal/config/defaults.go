@@ -55,11 +55,143 @@ func (c *Config) SetDefaults() {
 	for i := range c.Providers {
 		c.Providers[i].setDefaults()
 	}
+	regions := make(map[string]string, len(c.Providers))
+	for _, p := range c.Providers {
+		regions[p.Name] = p.Region
+	}
 	for i := range c.Models {
 		m := &c.Models[i]
 		setString(&m.Routing, RoutePriority)
 		for j := range m.Deployments {
-			m.Deployments[j].setDefaults()
+			d := &m.Deployments[j]
+			d.setDefaults()
+			setString(&d.Region, regions[d.Provider])
+		}
+	}
+	c.Routing.setDefaults()
+	for i := range c.Commitments {
+		c.Commitments[i].TokenWeights.setDefaults()
+	}
+	c.resolveCommitments()
+}
+
+// Routing defaults.
+const (
+	DefaultLatencyPenalty       = 10_000    // nano-dollars per second: 0.00001 USD
+	DefaultFailurePenalty       = 1_000_000 // nano-dollars: 0.001 USD
+	DefaultConsecutiveFailures  = 5         // Envoy's consecutive_5xx
+	DefaultErrorRatio           = 0.25      // failing one attempt in four is worse than failing over
+	DefaultMinRequests          = 20
+	DefaultHealthWindow         = 30 * time.Second
+	DefaultBaseEjection         = 30 * time.Second // Envoy's base_ejection_time
+	DefaultMaxEjection          = 5 * time.Minute  // Envoy's max_ejection_time
+	DefaultSlowStart            = 30 * time.Second
+	DefaultRetryRatio           = 0.2 // Envoy's budget_percent
+	DefaultRetryMinConcurrent   = 3   // Envoy's min_retry_concurrency
+	DefaultSpendPacing          = 5 * time.Minute
+	DefaultExpectedOutputTokens = 256
+	DefaultIdleTimeout          = 5 * time.Minute // Envoy's stream_idle_timeout
+)
+
+func (r *Routing) setDefaults() {
+	p := &r.Penalties
+	if p.Latency == 0 && !p.Set.Latency {
+		p.Latency = DefaultLatencyPenalty
+	}
+	if p.Failure == 0 && !p.Set.Failure {
+		p.Failure = DefaultFailurePenalty
+	}
+	h := &r.Health
+	if h.ConsecutiveFailures == 0 && !h.Set.ConsecutiveFailures {
+		h.ConsecutiveFailures = DefaultConsecutiveFailures
+	}
+	if h.ErrorRatio == 0 && !h.Set.ErrorRatio {
+		h.ErrorRatio = DefaultErrorRatio
+	}
+	if h.MinRequests == 0 {
+		h.MinRequests = DefaultMinRequests
+	}
+	setDuration(&h.Window, DefaultHealthWindow)
+	setDuration(&h.BaseEjection, DefaultBaseEjection)
+	setDuration(&h.MaxEjection, max(DefaultMaxEjection, h.BaseEjection.D()))
+	if h.SlowStart == 0 && !h.Set.SlowStart {
+		h.SlowStart = Duration(DefaultSlowStart)
+	}
+	b := &r.RetryBudget
+	if b.Ratio == 0 && !b.Set.Ratio {
+		b.Ratio = DefaultRetryRatio
+	}
+	if b.MinConcurrent == 0 && !b.Set.MinConcurrent {
+		b.MinConcurrent = DefaultRetryMinConcurrent
+	}
+	setDuration(&r.SpendPacing, DefaultSpendPacing)
+	if r.ExpectedOutputTokens == 0 {
+		r.ExpectedOutputTokens = DefaultExpectedOutputTokens
+	}
+}
+
+func (w *TokenWeights) setDefaults() {
+	if w.Input == 0 && !w.Set.Input {
+		w.Input = 1
+	}
+	if w.Output == 0 && !w.Set.Output {
+		w.Output = 1
+	}
+	if w.CachedInput == 0 && !w.Set.CachedInput {
+		w.CachedInput = w.Input
+	}
+	if w.Reasoning == 0 && !w.Set.Reasoning {
+		w.Reasoning = w.Output
+	}
+}
+
+// resolveCommitments fills each deployment's commitment that the config
+// leaves implicit: the commitment that lists the deployment, else the one
+// commitment of its provider that lists none and is named by no deployment
+// (and so covers all the provider's deployments). Ambiguous cases stay
+// empty; Validate reports them.
+func (c *Config) resolveCommitments() {
+	if len(c.Commitments) == 0 {
+		return
+	}
+	listed := make(map[string]*Commitment) // deployment name -> commitment listing it
+	named := make(map[string]bool)         // commitments some deployment names
+	catchAll := make(map[string]string)    // provider -> its one catch-all commitment
+	ambiguous := make(map[string]bool)
+	for _, m := range c.Models {
+		for _, d := range m.Deployments {
+			if d.Commitment != "" {
+				named[d.Commitment] = true
+			}
+		}
+	}
+	for i := range c.Commitments {
+		for _, d := range c.Commitments[i].Deployments {
+			if _, dup := listed[d]; !dup {
+				listed[d] = &c.Commitments[i]
+			}
+		}
+	}
+	for _, cm := range c.Commitments {
+		if len(cm.Deployments) > 0 || named[cm.Name] || cm.Provider == "" {
+			continue
+		}
+		if _, dup := catchAll[cm.Provider]; dup {
+			ambiguous[cm.Provider] = true
+		}
+		catchAll[cm.Provider] = cm.Name
+	}
+	for i := range c.Models {
+		for j := range c.Models[i].Deployments {
+			d := &c.Models[i].Deployments[j]
+			if d.Commitment != "" {
+				continue
+			}
+			if cm, ok := listed[d.Name]; ok && cm.Provider == d.Provider {
+				d.Commitment = cm.Name
+			} else if name, ok := catchAll[d.Provider]; ok && !ambiguous[d.Provider] {
+				d.Commitment = name
+			}
 		}
 	}
 }
@@ -86,6 +218,7 @@ func (p *Provider) setDefaults() {
 	setDuration(&p.Timeouts.Connect, 5*time.Second)
 	setDuration(&p.Timeouts.FirstByte, 60*time.Second)
 	setDuration(&p.Timeouts.Response, 10*time.Minute)
+	setDuration(&p.Timeouts.Idle, DefaultIdleTimeout)
 }
 
 func (d *Deployment) setDefaults() {

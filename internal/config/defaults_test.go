@@ -43,7 +43,7 @@ func TestSetDefaults(t *testing.T) {
 			{"azure base_url", c.Providers[1].BaseURL, "https://x.openai.azure.com"},
 			{"azure auth", c.Providers[1].Auth, AuthAPIKey},
 			{"compat base_url", c.Providers[2].BaseURL, "http://127.0.0.1:8000/v1"},
-			{"timeouts", c.Providers[0].Timeouts, Timeouts{Connect: Duration(5 * time.Second), FirstByte: Duration(60 * time.Second), Response: Duration(10 * time.Minute)}},
+			{"timeouts", c.Providers[0].Timeouts, Timeouts{Connect: Duration(5 * time.Second), FirstByte: Duration(60 * time.Second), Response: Duration(10 * time.Minute), Idle: Duration(5 * time.Minute)}},
 			{"timeouts given", c.Providers[2].Timeouts.Connect.D(), time.Second},
 			{"routing", c.Models[0].Routing, RoutePriority},
 			{"name", d[0].Name, "oa/gpt"},

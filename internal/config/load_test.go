@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -51,21 +52,25 @@ func TestParseFull(t *testing.T) {
 			Pos:               Pos{9, 3},
 		}},
 		{"Log", c.Log, Log{Level: "debug", Format: "json", Access: true, Pos: Pos{16, 3}}},
-		{"Keys[0]", c.Keys[0], Key{Name: "dev", Key: "dev-key-0123456789abcdef", Pos: Pos{20, 5}}},
+		{"Keys[0]", c.Keys[0], Key{Name: "dev", Key: "dev-key-0123456789abcdef", AllowRouteOverride: RouteOverride{All: true}, Pos: Pos{20, 5}}},
 		{"Keys[1].Key ($$ escape)", c.Keys[1].Key, "literal-key-with-$-dollar"},
+		{"Keys[1] constraints", [][]string{c.Keys[1].AllowedProviders, c.Keys[1].AllowedRegions, c.Keys[1].AllowRouteOverride.Policies},
+			[][]string{{"azure-east", "vllm"}, {"eastus"}, {"cheapest", "fastest"}}},
+		{"Keys[1] override not all", c.Keys[1].AllowRouteOverride.All, false},
 		{"Providers[0].BaseURL (default)", c.Providers[0].BaseURL, "https://api.openai.com/v1"},
 		{"Providers[0].APIKey", c.Providers[0].APIKey, "sk-openai"},
-		{"Providers[0].Timeouts (default)", c.Providers[0].Timeouts, Timeouts{Connect: Duration(5 * time.Second), FirstByte: Duration(60 * time.Second), Response: Duration(10 * time.Minute)}},
+		{"Providers[0].Timeouts (default)", c.Providers[0].Timeouts, Timeouts{Connect: Duration(5 * time.Second), FirstByte: Duration(60 * time.Second), Response: Duration(10 * time.Minute), Idle: Duration(5 * time.Minute)}},
 		{"Providers[1].BaseURL (slash trimmed)", c.Providers[1].BaseURL, "https://east.openai.azure.com"},
 		{"Providers[1].APIVersion", c.Providers[1].APIVersion, "2025-04-01-preview"},
 		{"Providers[1].Auth", c.Providers[1].Auth, AuthBearer},
 		{"Providers[1].Headers (default used)", c.Providers[1].Headers["X-Tenant"], "acme"},
-		{"Providers[1].Timeouts", c.Providers[1].Timeouts, Timeouts{Connect: Duration(2 * time.Second), FirstByte: Duration(90 * time.Second), Response: Duration(10 * time.Minute)}},
-		{"Providers[1].Pos", c.Providers[1].Pos, Pos{28, 5}},
+		{"Providers[1].Timeouts", c.Providers[1].Timeouts, Timeouts{Connect: Duration(2 * time.Second), FirstByte: Duration(90 * time.Second), Response: Duration(10 * time.Minute), Idle: Duration(45 * time.Second)}},
+		{"Providers[1].Pos", c.Providers[1].Pos, Pos{32, 5}},
 		{"Providers[2].APIKey", c.Providers[2].APIKey, ""},
 		{"Models[0].Routing", c.Models[0].Routing, RouteWeighted},
-		{"Models[0].Pos", c.Models[0].Pos, Pos{43, 5}},
-		{"Models[1].Routing (default)", c.Models[1].Routing, RoutePriority},
+		{"Models[0].Pos", c.Models[0].Pos, Pos{49, 5}},
+		{"Models[0].Fallbacks", c.Models[0].Fallbacks, []string{"local"}},
+		{"Models[1].Routing", c.Models[1].Routing, RouteCommitment},
 		{"Deployment 0", c.Models[0].Deployments[0], Deployment{
 			Name: "primary", Provider: "azure-east", Model: "gpt-4o-mini-deploy",
 			Price: Price{
@@ -74,7 +79,8 @@ func TestParseFull(t *testing.T) {
 			},
 			Quota:    Quota{RPM: 1000, TPM: 2_000_000},
 			Priority: 0, Weight: 250, PrioritySet: true, WeightSet: true,
-			Pos: Pos{46, 9},
+			Region: "eastus", MaxConcurrent: 64, Commitment: "azure-macc", // region and commitment by default
+			Pos: Pos{53, 9},
 		}},
 		{"Deployment 1", c.Models[0].Deployments[1], Deployment{
 			Name: "openai-main/gpt-4o-mini", Provider: "openai-main", Model: "gpt-4o-mini",
@@ -82,13 +88,35 @@ func TestParseFull(t *testing.T) {
 				Input: 150, CachedInput: 150, CacheWrite: 150, Output: 600, Reasoning: 600,
 				Set: PriceFields{Input: true, Output: true},
 			},
-			Priority: 1, Weight: 1,
-			Pos: Pos{58, 9},
+			Priority: 1, Weight: 1, Region: "us", Commitment: "openai-scale",
+			Pos: Pos{66, 9},
 		}},
+		{"Deployment ptu commitment", c.Models[0].Deployments[2].Commitment, "azure-ptu"},
 		{"Deployment 2 name (default)", c.Models[1].Deployments[0].Name, "vllm/qwen"},
+		{"Deployment 2 region (none)", c.Models[1].Deployments[0].Region, ""},
+		{"Commitment spend", c.Commitments[0], Commitment{
+			Name: "azure-macc", Provider: "azure-east", Kind: CommitSpend, Amount: 120_000_500_000_000,
+			TokenWeights: TokenWeights{Input: 1, CachedInput: 1, Output: 1, Reasoning: 1},
+			Start:        time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+			Pos: Pos{79, 5},
+		}},
+		{"Commitment capacity per minute", c.Commitments[1].CapacityPerMinute(), int64(125_000)},
+		{"Commitment capacity weights", [4]float64{c.Commitments[1].TokenWeights.Input, c.Commitments[1].TokenWeights.CachedInput,
+			c.Commitments[1].TokenWeights.Output, c.Commitments[1].TokenWeights.Reasoning}, [4]float64{1, 0, 4, 4}},
+		{"Commitment price per hour", c.Commitments[1].PricePerHour, money.Nanos(2_750_000_000)},
+		{"Commitment tpm", c.Commitments[2].CapacityPerMinute(), int64(30_000)},
+		{"Commitment RFC 3339 start", c.Commitments[2].Start.UTC(), time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)},
+		{"Commitment covers", c.Commitments[1].Covers(&c.Models[0].Deployments[2]) && !c.Commitments[0].Covers(&c.Models[0].Deployments[2]), true},
+		{"Routing penalties", [2]money.Nanos{c.Routing.Penalties.Latency, c.Routing.Penalties.Failure}, [2]money.Nanos{20_000, 0}},
+		{"Routing health", [7]any{c.Routing.Health.ConsecutiveFailures, c.Routing.Health.ErrorRatio, c.Routing.Health.MinRequests,
+			c.Routing.Health.Window.D(), c.Routing.Health.BaseEjection.D(), c.Routing.Health.MaxEjection.D(), c.Routing.Health.SlowStart.D()},
+			[7]any{0, 0.5, 10, time.Minute, 10 * time.Second, 2 * time.Minute, time.Duration(0)}},
+		{"Routing retry budget", [2]any{c.Routing.RetryBudget.Ratio, c.Routing.RetryBudget.MinConcurrent}, [2]any{0.1, 0}},
+		{"Routing spend pacing", c.Routing.SpendPacing.D(), 10 * time.Minute},
+		{"Routing expected output", c.Routing.ExpectedOutputTokens, int64(300)},
 	}
 	for _, tc := range checks {
-		if tc.got != tc.want {
+		if !reflect.DeepEqual(tc.got, tc.want) {
 			t.Errorf("%s = %+v, want %+v", tc.name, tc.got, tc.want)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/switchyard/switchyard/internal/money"
 )
 
 // String formats d the way time.Duration does ("1m30s"); ParseDuration and
@@ -133,4 +135,60 @@ func parseSize(str string) (Size, error) {
 		return 0, fmt.Errorf("size is too large")
 	}
 	return Size(n) * mult, nil
+}
+
+const errUSD = `want an amount of US dollars such as "1500" or "0.00001"`
+
+// ParseUSD parses a decimal amount of US dollars, such as "50000" or
+// "0.00001", exactly into nano-dollars. It rejects negative amounts,
+// exponents and more than nine decimals rather than rounding. Messages never
+// quote the value, which may have come from the environment.
+func ParseUSD(s string) (money.Nanos, error) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), "_", "")
+	if strings.HasPrefix(s, "-") {
+		return 0, errors.New("must not be negative")
+	}
+	s = strings.TrimPrefix(s, "+")
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" && frac == "" || !digits(whole) || !digits(frac) {
+		return 0, errors.New(errUSD)
+	}
+	frac = strings.TrimRight(frac, "0")
+	if len(frac) > 9 {
+		return 0, errors.New("more precise than one nano-dollar (nine decimals)")
+	}
+	frac += strings.Repeat("0", 9-len(frac))
+	if whole == "" {
+		whole = "0"
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > math.MaxInt64/int64(money.PerDollar)-1 {
+		return 0, errors.New("amount is too large")
+	}
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	return money.Nanos(w)*money.PerDollar + money.Nanos(f), nil
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+const errTime = "want a date such as 2025-01-01 or an RFC 3339 time such as 2025-01-01T00:00:00Z"
+
+// parseTime parses a date, meaning midnight UTC, or an RFC 3339 time.
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errors.New(errTime)
+	}
+	return t, nil
 }

@@ -18,7 +18,8 @@ var ProviderTypes = map[string]bool{TypeOpenAI: true, TypeAzure: true, TypeOpenA
 	TypeBedrock: true, TypeAnthropic: true, TypeGemini: true}
 
 // RoutingPolicies are the accepted values of models[].routing.
-var RoutingPolicies = map[string]bool{RoutePriority: true, RouteWeighted: true}
+var RoutingPolicies = map[string]bool{RoutePriority: true, RouteWeighted: true, RouteCheapest: true,
+	RouteFastest: true, RouteCommitment: true}
 
 // Limits checked by Validate.
 const (
@@ -27,6 +28,7 @@ const (
 	MaxMaxBodyBytes = GiB
 	MaxPriority     = 1000
 	MaxWeight       = 1_000_000
+	MaxConcurrent   = 1_000_000
 )
 
 var (
@@ -54,6 +56,8 @@ func (c *Config) validate() Errors {
 	v.keys()
 	v.providers()
 	v.models()
+	v.routing()
+	v.commitments()
 	return v.errs
 }
 
@@ -168,6 +172,7 @@ func (v *validator) keys() {
 		default:
 			values[k.Key] = key
 		}
+		v.keyConstraints(p, &k)
 	}
 }
 
@@ -204,8 +209,13 @@ func (v *validator) providers() {
 			if (pr.AccessKeyID == "") != (pr.SecretAccessKey == "") {
 				v.errorf(p+".secret_access_key", pr.Pos, "access_key_id and secret_access_key go together: set both or neither")
 			}
-		} else if pr.AccessKeyID != "" || pr.SecretAccessKey != "" || pr.SessionToken != "" {
-			v.errorf(p+".access_key_id", pr.Pos, "AWS credentials apply only to type bedrock")
+		} else {
+			if pr.AccessKeyID != "" || pr.SecretAccessKey != "" || pr.SessionToken != "" {
+				v.errorf(p+".access_key_id", pr.Pos, "AWS credentials apply only to type bedrock")
+			}
+			if pr.Region != "" && !namePattern.MatchString(pr.Region) {
+				v.errorf(p+".region", pr.Pos, "%s may contain only letters, digits, '.', '_' and '-'", v.quote(pr.Region, p+".region"))
+			}
 		}
 
 		if pr.Type == TypeAzure {
@@ -231,6 +241,7 @@ func (v *validator) providers() {
 		v.nonNegative(p+".timeouts.connect", pr.Timeouts.Connect, pr.Pos)
 		v.nonNegative(p+".timeouts.first_byte", pr.Timeouts.FirstByte, pr.Pos)
 		v.nonNegative(p+".timeouts.response", pr.Timeouts.Response, pr.Pos)
+		v.nonNegative(p+".timeouts.idle", pr.Timeouts.Idle, pr.Pos)
 	}
 }
 
@@ -272,6 +283,7 @@ func (v *validator) models() {
 			v.deployment(p+".deployments["+strconv.Itoa(j)+"]", &m.Deployments[j], providers, deployments)
 		}
 	}
+	v.fallbacks()
 }
 
 func (v *validator) deployment(p string, d *Deployment, providers map[string]bool, names map[string]string) {
@@ -302,6 +314,23 @@ func (v *validator) deployment(p string, d *Deployment, providers map[string]boo
 	if d.Quota.TPM < 0 {
 		v.errorf(p+".quota.tpm", d.Pos, "must not be negative")
 	}
+	// A region inherited from the provider is checked there.
+	if d.Region != "" && d.Region != v.providerRegion(d.Provider) && !namePattern.MatchString(d.Region) {
+		v.errorf(p+".region", d.Pos, "%s may contain only letters, digits, '.', '_' and '-'", v.quote(d.Region, p+".region", p+".provider"))
+	}
+	if d.MaxConcurrent < 0 || d.MaxConcurrent > MaxConcurrent {
+		v.errorf(p+".max_concurrent", d.Pos, "must be between 0 (no cap) and %d", MaxConcurrent)
+	}
+}
+
+// providerRegion returns the region of the named provider, or "".
+func (v *validator) providerRegion(name string) string {
+	for _, p := range v.c.Providers {
+		if p.Name == name {
+			return p.Region
+		}
+	}
+	return ""
 }
 
 // oneOf lists the accepted values of an enumeration, sorted.

@@ -135,7 +135,7 @@ func TestValidateRules(t *testing.T) {
 			"  - {name: m, deployments: [{provider: oa, model: b}]}"),
 			[]want{{"models[1].name", 5, `duplicate name "m" (also models[0].name)`}}},
 		{"model name with slash", doc(kp, "models: [{name: openai/gpt-oss-120b, deployments: [{provider: oa, model: gpt}]}]"), nil},
-		{"routing", doc(kp, "models: [{name: m, routing: fastest, deployments: [{provider: oa, model: gpt}]}]"), []want{{"models[0].routing", 3, `unknown routing policy "fastest"; want one of priority, weighted`}}},
+		{"routing", doc(kp, "models: [{name: m, routing: fastst, deployments: [{provider: oa, model: gpt}]}]"), []want{{"models[0].routing", 3, `unknown routing policy "fastst"; want one of cheapest, commitment, fastest, priority, weighted`}}},
 		{"no deployments", doc(kp, "models: [{name: m}]"), []want{{"models[0].deployments", 3, "at least one deployment is required"}}},
 		{"deployment provider required", doc(kp, "models: [{name: m, deployments: [{model: gpt}]}]"), []want{{"models[0].deployments[0].provider", 3, "is required"}}},
 		{"deployment provider unknown", doc(kp, "models:", "  - name: m", "    deployments:", "      - model: gpt", "        provider: nope"),
@@ -252,14 +252,14 @@ func TestValidateCodeBuilt(t *testing.T) {
 func TestValidateExtensible(t *testing.T) {
 	c := validConfig()
 	c.Providers[0].Type = "ollama"
-	c.Models[0].Routing = "cheapest"
+	c.Models[0].Routing = "random"
 	if err := c.Validate(); err == nil {
 		t.Fatal("want errors for unknown type and routing")
 	}
 	ProviderTypes["ollama"] = true
-	RoutingPolicies["cheapest"] = true
+	RoutingPolicies["random"] = true
 	defer delete(ProviderTypes, "ollama")
-	defer delete(RoutingPolicies, "cheapest")
+	defer delete(RoutingPolicies, "random")
 	if err := c.Validate(); err != nil {
 		t.Fatalf("after registering: %v", err)
 	}
@@ -280,6 +280,7 @@ func TestErrorsNeverContainSecrets(t *testing.T) {
 		"  - {name: '${S}', key: '${SHORT}'}",
 		"  - {name: '${S}', key: '${S}0123456789'}",
 		"  - {name: a, key: '${S}0123456789'}",
+		"  - {name: b, key: '${S}9876543210', allowed_providers: ['x${S}'], allowed_regions: ['x${S}']}",
 		"providers:",
 		"  - {name: '${S}', type: '${S}', base_url: 'https://u:${S}@h/?k=${S}', api_key: '${S}'}",
 		"  - {name: '${S}', type: azure, base_url: '${S}', api_key: '${S}', auth: '${S}', api_version: '${S}',",
@@ -291,7 +292,13 @@ func TestErrorsNeverContainSecrets(t *testing.T) {
 		"      - {provider: '${S}', model: '${S}', priority: '${S}', weight: '${S}',",
 		"         price: {input: '${S}', output: '-${S}'}, quota: {rpm: '${S}'}}",
 		"      - {provider: '${S}', model: '${S}'}",
+		"      - {provider: '${S}', model: x, region: '${S} x', commitment: 'x${S}'}",
 		"  - name: '${S}'",
+		"    fallbacks: ['${S}']",
+		"commitments:",
+		"  - {name: '${S}', provider: '${S}', kind: '${S}', amount: '${S}', start: '${S}', end: '${S}', deployments: ['${S}']}",
+		"  - {name: c, provider: oa, kind: capacity, tpm: '${S}', price_per_hour: '-${S}', start: 2025-01-01, end: 2026-01-01}",
+		"routing: {penalties: {latency: '${S}'}, health: {window: '${S}'}}",
 	)), lookup)
 	if err == nil {
 		t.Fatal("Parse succeeded")

@@ -44,12 +44,14 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		}
 		providers[pc.Name] = p
 	}
-	routes, err := route.NewTable(cfg, providers)
+	routes, err := route.New(cfg, providers, route.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	keys := access.NewKeyring()
+	constraints := make(map[string]*route.Constraints, len(cfg.Keys))
 	for i := range cfg.Keys {
+		constraints[cfg.Keys[i].Name] = route.KeyConstraints(cfg.Keys[i])
 		if err := keys.Add(cfg.Keys[i].Name, cfg.Keys[i].Key); err != nil {
 			return nil, fmt.Errorf("gateway: key %s: %w", cfg.Keys[i].Name, err)
 		}
@@ -64,6 +66,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	g.API = api.New(api.Options{
 		Routes:          routes,
 		Keys:            keys,
+		Constraints:     constraints,
 		Sink:            meter,
 		Log:             log,
 		AccessLog:       cfg.Log.Access,

@@ -1,58 +1,115 @@
 package route
 
 import (
-	"math/rand/v2"
+	"math"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/money"
 )
 
-// A Policy orders the deployments of a model for one request. Rank reorders ds
-// (all available, sorted by priority) in place into the order they should be
-// tried. Ranking runs on every request, so it must not allocate.
+// A Policy scores the candidates of one request; routing tries them in
+// ascending order of score, equal scores in a random order weighted by the
+// deployments' weights (so equal deployments share load). Scoring runs on
+// every request for every candidate: it must not allocate, and it gets its
+// arguments by value so that nothing it is given escapes to the heap.
+//
+// Score's unit is the policy's own: nano-dollars for the cost policies,
+// microseconds for fastest, the priority number for priority. Comparisons
+// are exact integers.
 type Policy interface {
-	Rank(ds []*Deployment)
+	Name() string
+	Score(in Input, c Candidate) int64
 }
 
-// Priority tries lower priority numbers first and, among deployments with the
-// same priority, draws the order at random in proportion to their weights, so
-// equal deployments share load while a backup stays idle until needed.
-type Priority struct{}
+// Input is what a policy knows about the request being routed.
+type Input struct {
+	Now          int64 // Unix nanoseconds
+	PromptTokens int64 // estimated from the body
+	OutputTokens int64 // expected: max_tokens, capped at the model's typical output
+}
 
-// Rank implements Policy. ds must be sorted by priority (Table keeps it so).
-func (Priority) Rank(ds []*Deployment) {
-	for i := 0; i < len(ds); {
-		j := i + 1
-		for j < len(ds) && ds[j].Priority == ds[i].Priority {
-			j++
+// Candidate is a deployment considered for a request, with what the policy
+// used to rank it.
+type Candidate struct {
+	D *Deployment
+	// Score is the policy's score; Tie orders equal scores.
+	Score int64
+	Tie   float64
+	// Cost is the request's expected cost at the deployment's prices.
+	Cost money.Nanos
+	// Fallback is 0 for the model asked for, n for the n-th model of its
+	// fallback chain.
+	Fallback int
+	// Probe marks a deployment whose ejection is over: this attempt tests it.
+	Probe bool
+	// Panic marks an ejected deployment, tried because nothing else was left.
+	Panic bool
+	// Demoted marks a deployment in slow start after an ejection that this
+	// request tries only after every other candidate of its model.
+	Demoted bool
+
+	out int64 // expected output tokens, from the candidate's model
+}
+
+// Marginal is the request's effective marginal cost on c: 0 when a
+// commitment absorbs it (capacity with room this minute, or spend below
+// its pace), else the pay-as-you-go cost.
+func (c *Candidate) Marginal(in Input) money.Nanos { return marginal(c.D, in, c.Cost) }
+
+func marginal(d *Deployment, in Input, cost money.Nanos) money.Nanos {
+	if k := d.Contract; k != nil && k.free(in.Now, in.PromptTokens, in.OutputTokens) {
+		return 0
+	}
+	return cost
+}
+
+// Latency is the expected time to answer the request on c, learnt from
+// traffic (time to first token plus output at the observed throughput).
+func (c *Candidate) Latency(in Input) time.Duration {
+	return time.Duration(c.D.lat.expected(in.OutputTokens) * 1e9)
+}
+
+// Risk is c's recent failure ratio.
+func (c *Candidate) Risk() float64 { return c.D.lat.risk() }
+
+// expectedCost is a request's cost at d's prices: prompt tokens at the input
+// price (the cache is unknown before sending) and output at the output
+// price.
+func expectedCost(d *Deployment, in Input) money.Nanos {
+	return d.Price.Input.Cost(in.PromptTokens) + d.Price.Output.Cost(in.OutputTokens)
+}
+
+// tie draws the random key that orders equal scores: an exponential
+// variate over the weight (Efraimidis and Spirakis), so that sorting by it
+// is sampling without replacement in proportion to weight.
+func tie(r uint64, weight int) float64 {
+	u := (float64(r>>11) + 1) / (1 << 53) // (0, 1]
+	return -math.Log(u) / float64(max(weight, 1))
+}
+
+// rank sorts cs: demoted candidates last, then by score, then tie.
+// Candidates are few: insertion sort beats anything clever and does not
+// allocate.
+func rank(cs []Candidate) {
+	for i := 1; i < len(cs); i++ {
+		c := cs[i]
+		j := i
+		for j > 0 && after(&cs[j-1], &c) {
+			cs[j] = cs[j-1]
+			j--
 		}
-		weightedOrder(ds[i:j])
-		i = j
+		cs[j] = c
 	}
 }
 
-// Weighted ignores priority and draws the whole order in proportion to weights.
-type Weighted struct{}
-
-// Rank implements Policy.
-func (Weighted) Rank(ds []*Deployment) { weightedOrder(ds) }
-
-// weightedOrder shuffles pool so that each next position is drawn with
-// probability proportional to weight (sampling without replacement). Groups are
-// small, so the quadratic walk beats anything clever.
-func weightedOrder(pool []*Deployment) {
-	total := 0
-	for _, d := range pool {
-		total += d.Weight
+// after reports whether a is tried after b.
+func after(a, b *Candidate) bool {
+	if a.Demoted != b.Demoted {
+		return a.Demoted
 	}
-	for k := 0; k < len(pool)-1; k++ {
-		r := rand.IntN(total)
-		pick := k
-		for i := k; i < len(pool); i++ {
-			r -= pool[i].Weight
-			if r < 0 {
-				pick = i
-				break
-			}
-		}
-		pool[k], pool[pick] = pool[pick], pool[k]
-		total -= pool[k].Weight
-	}
+	return a.Score > b.Score || a.Score == b.Score && a.Tie > b.Tie
 }
+
+// policyNames lists the built-in policies, in the order config documents
+// them.
+var policyNames = []string{"priority", "weighted", "cheapest", "fastest", "commitment"}

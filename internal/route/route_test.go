@@ -1,47 +1,18 @@
 package route
 
 import (
-	"math"
 	"testing"
 	"time"
 )
 
+// deployments builds hand-made deployments named a, b, c... from
+// (priority, weight) pairs, as code outside a Table may.
 func deployments(specs ...[2]int) []*Deployment {
 	var ds []*Deployment
 	for i, s := range specs {
 		ds = append(ds, &Deployment{Name: string(rune('a' + i)), Priority: s[0], Weight: s[1]})
 	}
 	return ds
-}
-
-func TestPriorityOrder(t *testing.T) {
-	// a and b share priority 1 with weights 3:1; c is the backup at priority 2.
-	m := &Model{Deployments: deployments([2]int{1, 3}, [2]int{1, 1}, [2]int{2, 1}), Policy: Priority{}}
-	firsts := map[string]int{}
-	const n = 20000
-	for range n {
-		plan, _ := m.Plan(time.Now(), nil)
-		if len(plan) != 3 || plan[2].Name != "c" {
-			t.Fatalf("plan = %v, want the backup last", names(plan))
-		}
-		firsts[plan[0].Name]++
-	}
-	if share := float64(firsts["a"]) / n; math.Abs(share-0.75) > 0.02 {
-		t.Errorf("a first in %.3f of plans, want 0.75 (weights 3:1)", share)
-	}
-}
-
-func TestWeightedIgnoresPriority(t *testing.T) {
-	m := &Model{Deployments: deployments([2]int{1, 1}, [2]int{5, 1}), Policy: Weighted{}}
-	firsts := map[string]int{}
-	const n = 10000
-	for range n {
-		plan, _ := m.Plan(time.Now(), nil)
-		firsts[plan[0].Name]++
-	}
-	if share := float64(firsts["b"]) / n; math.Abs(share-0.5) > 0.03 {
-		t.Errorf("b first in %.3f of plans, want 0.5", share)
-	}
 }
 
 func TestCooldown(t *testing.T) {
@@ -54,7 +25,7 @@ func TestCooldown(t *testing.T) {
 	if len(plan) != 1 || plan[0].Name != "b" {
 		t.Fatalf("plan while a cools = %v, want [b]", names(plan))
 	}
-	if ok, until := a.Available(now.Add(1500 * time.Millisecond)); ok || !until.Equal(now.Add(2*time.Second).Truncate(0)) && until.UnixNano() != now.Add(2*time.Second).UnixNano() {
+	if ok, until := a.Available(now.Add(1500 * time.Millisecond)); ok || until.UnixNano() != now.Add(2*time.Second).UnixNano() {
 		t.Fatalf("a available before its Retry-After ended (until %v)", until)
 	}
 	m.Deployments[1].CoolDown(now.Add(500 * time.Millisecond))

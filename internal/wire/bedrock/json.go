@@ -1,0 +1,181 @@
+package bedrock
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// Hand-written JSON helpers: encoders append straight into the output slice
+// (no reflection per value), decoders parse with gjson over a string view of
+// the input and copy out only the strings they keep.
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD and
+// U+2028/U+2029 are escaped, as encoding/json does, so the output is valid
+// JSON and safe to embed in JavaScript.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendFloat appends f the way encoding/json formats a float64. The caller
+// has rejected NaN and infinities, which JSON cannot carry.
+func appendFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	return strconv.AppendFloat(dst, f, format, -1, 64)
+}
+
+// appendKey appends "name": after a comma when the object already has members.
+func appendKey(dst []byte, first *bool, name string) []byte {
+	if !*first {
+		dst = append(dst, ',')
+	}
+	*first = false
+	dst = append(dst, '"')
+	dst = append(dst, name...)
+	return append(dst, '"', ':')
+}
+
+// view returns b as a string without copying. Anything taken from it that
+// outlives b must be copied (see str and raw).
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// str returns the string value of r as a string of its own. gjson returns
+// escape-free strings as slices of the input, which may be a reused buffer or
+// the caller's body; strings with escapes were already unescaped into fresh
+// memory.
+func str(r gjson.Result) string {
+	if strings.IndexByte(r.Raw, '\\') >= 0 {
+		return r.Str
+	}
+	return strings.Clone(r.Str)
+}
+
+// raw returns a copy of r's JSON text.
+func raw(r gjson.Result) []byte {
+	return []byte(r.Raw)
+}
+
+// isInt reports whether r is a JSON integer (no fraction or exponent) that
+// fits in an int32, the width Bedrock uses for counts and indexes.
+func isInt(r gjson.Result) bool {
+	if r.Type != gjson.Number || len(r.Raw) == 0 || len(r.Raw) > 11 {
+		return false
+	}
+	s := r.Raw
+	if s[0] == '-' {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	n, err := strconv.ParseInt(r.Raw, 10, 64)
+	return err == nil && n >= math.MinInt32 && n <= math.MaxInt32
+}
+
+// emptyObject reports whether r is {} (whitespace allowed).
+func emptyObject(r gjson.Result) bool {
+	if !r.IsObject() {
+		return false
+	}
+	empty := true
+	r.ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
+	return empty
+}
+
+// maxDepth bounds JSON nesting. gjson validates and parses recursively, so a
+// body of a million '[' would take a deep stack and a second of CPU; no real
+// request nests anywhere near this (encoding/json allows 10000).
+const maxDepth = 512
+
+// validJSON reports whether b is valid JSON nested at most maxDepth deep.
+func validJSON(b []byte) bool {
+	depth := 0
+	inString := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			if depth++; depth > maxDepth {
+				return false
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return gjson.ValidBytes(b)
+}

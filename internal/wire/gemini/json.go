@@ -1,0 +1,165 @@
+package gemini
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// Bodies and stream frames are written by appending to byte slices rather
+// than through encoding/json: a stream is many small near-identical chunks,
+// and the gateway is benchmarked on them.
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does; U+2028 and U+2029 are escaped so a frame stays one
+// line in JavaScript clients.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendKey appends "key": (the key must need no escaping).
+func appendKey(b []byte, key string) []byte {
+	b = append(b, '"')
+	b = append(b, key...)
+	return append(b, '"', ':')
+}
+
+func appendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
+
+func appendFloat(b []byte, v float64) []byte { return strconv.AppendFloat(b, v, 'g', -1, 64) }
+
+// isJSONObject reports whether raw is one valid JSON object.
+func isJSONObject(raw []byte) bool {
+	return gjson.ValidBytes(raw) && firstByte(raw) == '{'
+}
+
+// isJSONObjectString is isJSONObject for a string.
+func isJSONObjectString(s string) bool {
+	return gjson.Valid(s) && firstByte(unsafe.Slice(unsafe.StringData(s), len(s))) == '{'
+}
+
+func firstByte(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
+	}
+	return 0
+}
+
+// view returns b as a string without copying. The caller must not keep the
+// string (or gjson results taken from it) past the life of b.
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// camel returns a field name in lowerCamelCase. Google's JSON mapping accepts
+// both the proto names (system_instruction, inline_data) and the JSON names
+// (systemInstruction, inlineData), and the REST samples use both.
+func camel(k string) string {
+	if strings.IndexByte(k, '_') < 0 {
+		return k
+	}
+	var sb strings.Builder
+	sb.Grow(len(k))
+	up := false
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c == '_' && sb.Len() > 0 {
+			up = true
+			continue
+		}
+		if up && c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = false
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}
+
+// newResponseID makes up a response id in the style of Google's (URL-safe
+// base64), for answers whose source had none.
+func newResponseID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// callID is the id given to a functionCall that came without one: clients
+// of the other formats pair tool results with calls by id. It is derived
+// from the response id, so calls of different turns do not collide (the
+// gateway finds a result's function name by looking back for its id), and
+// from the call's position, so a stream and a whole answer agree.
+func callID(responseID string, n int) string {
+	b := make([]byte, 0, 8+len(responseID)+4)
+	b = append(b, "call_"...)
+	for i := 0; i < len(responseID); i++ {
+		c := responseID[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			b = append(b, c)
+		}
+	}
+	if len(b) > len("call_") {
+		b = append(b, '_')
+	}
+	b = strconv.AppendInt(b, int64(n), 10)
+	return string(b)
+}
