@@ -24,8 +24,8 @@ type Options struct {
 	// regions, route overrides), by key name. A key without an entry may
 	// reach every deployment and override nothing.
 	Constraints map[string]*route.Constraints
-	Sink   books.Sink   // receives one event per upstream attempt; may be nil
-	Log    *slog.Logger // may be nil
+	Sink        books.Sink   // receives one event per upstream attempt; may be nil
+	Log         *slog.Logger // may be nil
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
 	// MaxBodyBytes caps request bodies (413 beyond). Default 32 MiB.
