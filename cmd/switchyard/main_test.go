@@ -47,10 +47,24 @@ func run(t *testing.T, env []string, args ...string) (string, int) {
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"demo", "--help"}, {"emulate", "--help"},
-		{"config", "check", "--help"}, {"version", "--help"}} {
+		{"simulate", "--help"}, {"config", "check", "--help"}, {"version", "--help"}} {
 		out, code := run(t, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+}
+
+// TestSimulate replays a short stretch of the built-in month and checks the
+// report compares the policies.
+func TestSimulate(t *testing.T) {
+	out, code := run(t, nil, "simulate", "--days", "2", "--policies", "cheapest,commitment")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"| cheapest |", "| commitment |", "Total cost against cheapest", "azure-macc"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -65,6 +79,7 @@ func TestVersion(t *testing.T) {
 var exampleEnv = []string{
 	"SWITCHYARD_ADMIN_TOKEN=admin-token", "SWITCHYARD_KEY=sk-sy-0123456789abcdef",
 	"OPENAI_API_KEY=sk-x", "AZURE_EAST_API_KEY=a", "AZURE_WEST_ENTRA_TOKEN=b",
+	"SWITCHYARD_EU_KEY=sk-sy-eu-0123456789abcdef", "AZURE_EU_API_KEY=c", "ANTHROPIC_API_KEY=d", "GEMINI_API_KEY=e",
 }
 
 func TestConfigCheck(t *testing.T) {
