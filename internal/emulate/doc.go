@@ -14,7 +14,14 @@
 //
 // # Tokens
 //
-// Emulators count tokens by a fixed rule, so that tests can predict usage:
+// Emulators count tokens by a fixed rule, so that tests can predict usage.
+// The rules below are the OpenAI-format clouds' (OpenAI, Azure); the
+// Bedrock, Anthropic and Gemini emulators apply the same rule to their own
+// request shapes, documented on newBedrockAPI (bedrock.go), anthropicAPI
+// (anthropic.go) and geminiAPI (gemini.go). The same conversation gets the
+// same words from every kind of cloud, so a translated request can be
+// checked against an untranslated one.
+//
 //
 //   - A text's token count is ceil(len(utf8 bytes)/4).
 //   - A chat message's text is the concatenation, without separators, of its

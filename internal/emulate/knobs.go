@@ -43,6 +43,16 @@ type Knobs struct {
 	EmbeddingDims  int           // default embedding size when the request sets no dimensions; default 1536
 	APIKey         string        `json:"-"` // when non-empty, requests must carry this key
 	Seed           uint64        // seeds fault injection: same seed and request order → same faults
+
+	// AWS credentials for Bedrock's SigV4. When AWSAccessKeyID is set, Bedrock
+	// requests must be signed with this key pair (and AWSSessionToken, when
+	// set) for service "bedrock"; AWSRegion, when set, is the only region a
+	// signature may be scoped to. APIKey is then also accepted as a Bedrock
+	// API key (Authorization: Bearer). Other clouds ignore these.
+	AWSAccessKeyID     string `json:"-"`
+	AWSSecretAccessKey string `json:"-"`
+	AWSSessionToken    string `json:"-"`
+	AWSRegion          string `json:"-"`
 }
 
 // validate reports the first knob that is out of range.
@@ -72,6 +82,9 @@ func (k *Knobs) validate() error {
 	}
 	if k.EmbeddingDims < 0 || k.EmbeddingDims > maxEmbeddingDims {
 		errs = append(errs, fmt.Errorf("embedding_dims %d is not in [0, %d]", k.EmbeddingDims, maxEmbeddingDims))
+	}
+	if k.AWSAccessKeyID != "" && k.AWSSecretAccessKey == "" {
+		errs = append(errs, errors.New("aws_access_key_id is set without aws_secret_access_key"))
 	}
 	return errors.Join(errs...)
 }
@@ -156,6 +169,8 @@ func (k *Knobs) UnmarshalJSON(data []byte) error {
 		RetryAfter: time.Duration(w.RetryAfter), DisconnectRate: w.DisconnectRate,
 		RPM: w.RPM, OutputTokens: w.OutputTokens, EmbeddingDims: w.EmbeddingDims,
 		APIKey: k.APIKey, Seed: w.Seed,
+		AWSAccessKeyID: k.AWSAccessKeyID, AWSSecretAccessKey: k.AWSSecretAccessKey,
+		AWSSessionToken: k.AWSSessionToken, AWSRegion: k.AWSRegion,
 	}
 	return nil
 }
