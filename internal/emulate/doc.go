@@ -22,7 +22,6 @@
 // same words from every kind of cloud, so a translated request can be
 // checked against an untranslated one.
 //
-//
 //   - A text's token count is ceil(len(utf8 bytes)/4).
 //   - A chat message's text is the concatenation, without separators, of its
 //     content (a string, or the text of its text and refusal parts), the name
