@@ -188,6 +188,7 @@ func demoConfig(cs []*cloud, listen, key string) *config.Config {
 			p.APIKey, p.Region = "", "us-east-1"
 			p.AccessKeyID, p.SecretAccessKey = demoAWSKeyID, demoAWSSecret
 			d.Model, d.Price, d.Priority = "anthropic.claude-sonnet-4-5-20250929-v1:0", price("3", "15"), 2
+			d.Name = c.name + "/claude-sonnet-4-5" // the native id is long for a summary table
 			claude = append(claude, d)
 		case emulate.Gemini:
 			d.Model, d.Price = "gemini-2.5-flash", price("0.30", "2.50")
