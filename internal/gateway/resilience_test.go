@@ -236,3 +236,30 @@ func TestRouteOverrideAndReason(t *testing.T) {
 		t.Errorf("unknown policy: %d, want 400", r.StatusCode)
 	}
 }
+
+// TestFallbackModel: when every deployment of the asked model fails, the
+// model's fallback chain serves the request (here a cheaper model).
+func TestFallbackModel(t *testing.T) {
+	down := startEmu(t, emulate.OpenAI, emulate.Knobs{ErrorRate: 1})
+	up := startEmu(t, emulate.Azure, emulate.Knobs{})
+	cfg := baseConfig([]config.Provider{providerFor("down", emulate.OpenAI, down.URL), providerFor("up", emulate.Azure, up.URL)},
+		config.Model{Name: "big", Fallbacks: []string{"small"}, Deployments: []config.Deployment{deployment("down", "big-native")}},
+		config.Model{Name: "small", Deployments: []config.Deployment{deployment("up", "small-native")}})
+	g := startGateway(t, cfg)
+	req, _ := http.NewRequest("POST", g.URL()+"/chat/completions",
+		strings.NewReader(`{"model":"big","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Switchyard-Deployment") != "up/small-native" || resp.Header.Get("X-Switchyard-Attempts") != "2" {
+		t.Errorf("got %d from %q after %s attempts: %s", resp.StatusCode, resp.Header.Get("X-Switchyard-Deployment"),
+			resp.Header.Get("X-Switchyard-Attempts"), body)
+	}
+	if b := up.Billed().ByModel["small-native"]; b.Requests != 1 {
+		t.Errorf("the fallback model's cloud billed %+v", up.Billed())
+	}
+}
