@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/switchyard/switchyard/internal/wire/jsonw"
 	"github.com/tidwall/gjson"
 )
 
@@ -15,63 +15,11 @@ import (
 // append into caller-owned slices so a stream costs no allocation per event;
 // encoding/json would reflect and allocate on every call.
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. It escapes what JSON requires
-// (quotes, backslashes, control characters), replaces invalid UTF-8 with
-// U+FFFD as encoding/json does, and escapes U+2028 and U+2029 so the output is
-// also safe inside JavaScript. Unlike encoding/json it leaves <, > and & alone:
-// HTML escaping only inflates model output.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendEscaped(dst, s)
-	return append(dst, '"')
-}
+// appendJSONString appends s as a JSON string (see jsonw.Escaped).
+func appendJSONString(dst []byte, s string) []byte { return jsonw.String(dst, s) }
 
 // appendEscaped appends the inside of s as a JSON string, without quotes.
-func appendEscaped(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(dst, s[start:]...)
-}
+func appendEscaped(dst []byte, s string) []byte { return jsonw.Escaped(dst, s) }
 
 // appendFloat appends a finite float as a JSON number, in the shortest form
 // that reads back to the same value.
