@@ -51,7 +51,7 @@ func (dec *Decision) Next(now time.Time) *Attempt {
 	// candidate can take the attempt after all.
 	took := false
 	if dec.attempts > 0 && dec.next < len(cs) {
-		if !dec.Model.budget.take(dec.Model.settings()) {
+		if !dec.Model.budget.take(dec.Model.settings(), n) {
 			dec.stop = BudgetSpent
 			return nil
 		}

@@ -199,7 +199,7 @@ func (t *Table) Route(req *Request, dec *Decision) error {
 	if len(dec.Candidates()) == 0 && soonest != 0 {
 		dec.RetryAt = time.Unix(0, soonest)
 	}
-	m.budget.active.Add(1)
+	m.budget.arrive(in.Now)
 	dec.active = true
 	if req.Debug {
 		dec.Reason = dec.reason()

@@ -330,3 +330,56 @@ func TestExampleConfig(t *testing.T) {
 		t.Errorf("override by the dev key: %v", err)
 	}
 }
+
+// TestRetryBudgetWindow: extra attempts are also allowed while the last ten
+// seconds' retries stay within the ratio of that window's requests, so a
+// burst of simultaneous failures after healthy traffic is retried in full;
+// a sustained outage still finds the budget spent. (Outlier ejection is off,
+// so that every deployment stays a candidate.)
+func TestRetryBudgetWindow(t *testing.T) {
+	tab, _ := newTable(t, threeClouds, "routing: {retry_budget: {ratio: 0.2, min_concurrent: 1}, health: {consecutive_failures: 0, error_ratio: 0}}")
+	for range 100 {
+		serve(t, tab, Request{Model: "chat"}, func(*Deployment) Result { return Result{Outcome: Success} })
+	}
+	// Ten requests in flight fail at once: concurrency alone would allow
+	// max(1, 0.2×10) = 2 retries; the window (110 requests) allows 22.
+	decs := make([]Decision, 10)
+	for i := range decs {
+		if err := tab.Route(&Request{Model: "chat"}, &decs[i]); err != nil {
+			t.Fatal(err)
+		}
+		decs[i].Next(time.Time{}).Done(Result{Outcome: Failed})
+	}
+	for i := range decs {
+		if decs[i].Next(time.Time{}) == nil {
+			t.Fatalf("request %d of the burst was refused a retry: %v", i, decs[i].Stopped())
+		}
+	}
+	for i := range decs {
+		decs[i].Finish(time.Time{})
+	}
+	// An outage: fifty requests in flight all fail. Extra attempts stop at
+	// 20% of the window's requests (160 so far: 32, of which the burst took
+	// 10), however many are in flight.
+	decs = make([]Decision, 50)
+	for i := range decs {
+		if err := tab.Route(&Request{Model: "chat"}, &decs[i]); err != nil {
+			t.Fatal(err)
+		}
+		decs[i].Next(time.Time{}).Done(Result{Outcome: Failed})
+	}
+	retried := 0
+	for i := range decs {
+		if decs[i].Next(time.Time{}) != nil {
+			retried++
+		} else if decs[i].Stopped() != BudgetSpent {
+			t.Fatalf("request %d stopped: %v", i, decs[i].Stopped())
+		}
+	}
+	if retried != 22 {
+		t.Errorf("%d of 50 failing requests retried, want 22 (20%% of the window's 160 requests, less the burst's 10)", retried)
+	}
+	for i := range decs {
+		decs[i].Finish(time.Time{})
+	}
+}

@@ -2,16 +2,56 @@ package route
 
 import "sync/atomic"
 
-// retryBudget bounds a model's extra attempts in flight, as Envoy's retry
-// budget does: at most a ratio of the requests in flight may be on a second
-// or later attempt, and never fewer than a minimum. Attempts are what an
-// outage multiplies; a cap on concurrent retries keeps the load the healthy
-// clouds see close to the clients' own, and makes failing fast the answer
-// once the budget is spent.
+// retryBudget bounds a model's extra attempts, so that an outage does not
+// multiply the load on the clouds that still answer, and failing fast is the
+// answer once the budget is spent. An extra attempt is allowed when either
+//
+//   - fewer than a ratio of the requests in flight (and never fewer than a
+//     minimum) are on a second or later attempt now, as Envoy's retry
+//     budget counts; or
+//   - the extra attempts of the last budgetWindow seconds stay within the
+//     same ratio of that window's requests, as Finagle's and gRPC's retry
+//     budgets count.
+//
+// Either way extra attempts stay near ratio × requests. The second rule is
+// what lets a burst through: when a deployment hangs, the requests in flight
+// to it time out together, and a cap on concurrent retries alone would fail
+// most of them although retries have been rare.
 type retryBudget struct {
 	active  atomic.Int64 // requests routed and not finished
 	retries atomic.Int64 // extra attempts in flight
 	denied  atomic.Int64 // extra attempts refused
+	slots   [budgetWindow]budgetSlot
+}
+
+// budgetWindow is the length, in seconds, of the window the second rule
+// counts over.
+const budgetWindow = 10
+
+// budgetSlot counts one second of the window.
+type budgetSlot struct {
+	sec      atomic.Int64 // the Unix second counted, or stale
+	requests atomic.Int64
+	retries  atomic.Int64
+}
+
+// slot returns the slot of the second now falls in, reset when it last
+// counted an older second. Two requests racing over the reset can lose a
+// count; a budget tolerates that, and the hot path stays lock-free.
+func (b *retryBudget) slot(now int64) *budgetSlot {
+	sec := now / 1e9
+	s := &b.slots[sec%budgetWindow]
+	if old := s.sec.Load(); old != sec && s.sec.CompareAndSwap(old, sec) {
+		s.requests.Store(0)
+		s.retries.Store(0)
+	}
+	return s
+}
+
+// arrive counts a routed request.
+func (b *retryBudget) arrive(now int64) {
+	b.active.Add(1)
+	b.slot(now).requests.Add(1)
 }
 
 // limit is how many extra attempts may be in flight now.
@@ -19,15 +59,31 @@ func (b *retryBudget) limit(s *settings) int64 {
 	return max(s.retryMin, int64(s.retryRatio*float64(b.active.Load())))
 }
 
-// take claims one extra attempt; false when the budget is spent.
-func (b *retryBudget) take(s *settings) bool {
+// windowAllows reports whether one more extra attempt keeps the window's
+// extra attempts within the ratio of its requests.
+func (b *retryBudget) windowAllows(s *settings, now int64) bool {
+	sec := now / 1e9
+	var requests, retries int64
+	for i := range b.slots {
+		sl := &b.slots[i]
+		if d := sec - sl.sec.Load(); d >= 0 && d < budgetWindow {
+			requests += sl.requests.Load()
+			retries += sl.retries.Load()
+		}
+	}
+	return float64(retries+1) <= s.retryRatio*float64(requests)
+}
+
+// take claims one extra attempt at now; false when the budget is spent.
+func (b *retryBudget) take(s *settings, now int64) bool {
 	for {
 		r := b.retries.Load()
-		if r >= b.limit(s) {
+		if r >= b.limit(s) && !b.windowAllows(s, now) {
 			b.denied.Add(1)
 			return false
 		}
 		if b.retries.CompareAndSwap(r, r+1) {
+			b.slot(now).retries.Add(1)
 			return true
 		}
 	}
