@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -163,5 +164,48 @@ func TestCloudThrottleFailsOver(t *testing.T) {
 				t.Errorf("the failing cloud got %d requests, want %d", *hits, want)
 			}
 		})
+	}
+}
+
+// TestUnsupportedFieldsAreRefused: what a cloud's format cannot express is
+// refused with a 400 naming the field, never dropped; when another
+// deployment of the model can express it, that one serves the request.
+func TestUnsupportedFieldsAreRefused(t *testing.T) {
+	bedrock := startEmu(t, emulate.Bedrock, emulate.Knobs{AWSAccessKeyID: awsKeyID, AWSSecretAccessKey: awsSecret})
+	openaiEmu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	pb := matrixClouds[3].provider(bedrock.URL)
+	pb.Name = "aws"
+	g := startGateway(t, baseConfig([]config.Provider{pb, providerFor("oai", emulate.OpenAI, openaiEmu.URL)},
+		config.Model{Name: "only-bedrock", Deployments: []config.Deployment{deployment("aws", "m")}},
+		config.Model{Name: "mixed", Deployments: []config.Deployment{
+			{Name: "aws/mixed", Provider: "aws", Model: "m"}, {Provider: "oai", Model: "m", Priority: 2, PrioritySet: true}}}))
+	post := func(body string) (*http.Response, string) {
+		req, _ := http.NewRequest("POST", g.URL()+"/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for _, tt := range []struct{ field, body string }{
+		{"n", `{"model":"only-bedrock","n":2,"messages":[{"role":"user","content":"hi"}]}`},
+		{"logprobs", `{"model":"only-bedrock","logprobs":true,"messages":[{"role":"user","content":"hi"}]}`},
+		{"image", `{"model":"only-bedrock","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]}`},
+	} {
+		resp, body := post(tt.body)
+		if resp.StatusCode != 400 || !strings.Contains(body, tt.field) || !strings.Contains(body, "unsupported_parameter") {
+			t.Errorf("%s to Bedrock: %d %s, want 400 naming it", tt.field, resp.StatusCode, body)
+		}
+	}
+	if n := bedrock.Billed().Received; n != 0 {
+		t.Errorf("%d refused requests reached Bedrock", n)
+	}
+	// The mixed model skips Bedrock for n=2 and answers from OpenAI.
+	resp, body := post(`{"model":"mixed","n":2,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Switchyard-Deployment") != "oai/m" || !strings.Contains(body, `"index":1`) {
+		t.Errorf("mixed model with n=2: %d from %q: %s", resp.StatusCode, resp.Header.Get("X-Switchyard-Deployment"), body)
 	}
 }
