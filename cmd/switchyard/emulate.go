@@ -50,6 +50,7 @@ POST /emulator/knobs changes the knobs while it runs.`,
 	f.Float64Var(&k.ThrottleRate, "throttle-rate", 0, "fraction of requests answered 429 with Retry-After")
 	f.DurationVar(&k.RetryAfter, "retry-after", time.Second, "Retry-After sent with injected throttles")
 	f.Float64Var(&k.DisconnectRate, "disconnect-rate", 0, "fraction of streams cut mid-way")
+	f.Float64Var(&k.HangRate, "hang-rate", 0, "fraction of requests never answered (silent until the client gives up)")
 	f.IntVar(&k.RPM, "rpm", 0, "requests-per-minute quota (0: unlimited)")
 	f.IntVar(&k.OutputTokens, "output-tokens", 16, "answer length when a request sets no max tokens")
 	f.StringVar(&k.APIKey, "api-key", "", "require this API key (default: accept any; bedrock: a Bedrock API key, sent as a bearer token)")

@@ -12,6 +12,7 @@ type Billed struct {
 	Errors       int64 `json:"errors"`        // injected 5xx
 	Throttled    int64 `json:"throttled"`     // 429s (injected or quota)
 	Disconnects  int64 `json:"disconnects"`   // streams cut on purpose
+	Hung         int64 `json:"hung"`          // requests left unanswered on purpose (HangRate)
 
 	ByModel map[string]ModelBilled `json:"by_model"` // keyed by model id (Azure: deployment name)
 }
@@ -41,6 +42,7 @@ func (bk *books) received()   { bk.count(func(b *Billed) { b.Received++ }) }
 func (bk *books) errored()    { bk.count(func(b *Billed) { b.Errors++ }) }
 func (bk *books) throttled()  { bk.count(func(b *Billed) { b.Throttled++ }) }
 func (bk *books) disconnect() { bk.count(func(b *Billed) { b.Disconnects++ }) }
+func (bk *books) hung()       { bk.count(func(b *Billed) { b.Hung++ }) }
 
 // bill records one billable answer.
 func (bk *books) bill(model string, in, out int) {

@@ -89,4 +89,9 @@
 // connection, without [DONE]. Billed counts an answer when it completes, or
 // when a stream is cut, by the emulator or by a client that left, with the
 // tokens actually sent; refusals are counted but not billed.
+//
+// HangRate, checked before anything else with dice of its own (seeded from
+// the complement of Knobs.Seed), leaves a fraction of API requests without
+// any answer: the connection stays silent until the client gives up, as a
+// wedged upstream does. Such requests are counted in Billed.Hung only.
 package emulate

@@ -47,6 +47,13 @@ func (f *faults) draw() (throttle, fail, cut float64) {
 	return throttle, fail, cut
 }
 
+// drawOne returns one number uniform in [0, 1).
+func (f *faults) drawOne() float64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.r.float()
+}
+
 // admit decides whether a request is answered: first the RPM quota, then an
 // injected throttle, then an injected server error; streams that get through
 // may be marked for a mid-way disconnect.

@@ -436,3 +436,18 @@ func TestDisconnectToolCall(t *testing.T) {
 		t.Errorf("cut billed %+v, whole %+v", cb, fb)
 	}
 }
+
+// TestHang: a hung request gets no answer until the client gives up, and is
+// counted, not billed.
+func TestHang(t *testing.T) {
+	s := listen(t, OpenAI, Knobs{HangRate: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", s.URL+"/v1/chat/completions", strings.NewReader(hello))
+	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("hung request: err %v, want the client's own deadline", err)
+	}
+	if b := s.Billed(); b.Hung != 1 || b.Requests != 0 {
+		t.Errorf("billed %+v", b)
+	}
+}

@@ -38,6 +38,7 @@ type Knobs struct {
 	ThrottleRate   float64       // fraction answered 429 with Retry-After
 	RetryAfter     time.Duration // Retry-After sent with injected throttles; default 1s; negative sends 0 (retry at once)
 	DisconnectRate float64       // fraction of streams cut mid-way (connection dropped, no [DONE])
+	HangRate       float64       // fraction of model requests never answered: the connection stays silent until the client gives up
 	RPM            int           // requests-per-minute quota (fixed one-minute windows); over it: 429 with Retry-After = time to the window's end; 0 = unlimited
 	OutputTokens   int           // answer length when the request sets no max tokens; default 16
 	EmbeddingDims  int           // default embedding size when the request sets no dimensions; default 1536
@@ -73,7 +74,8 @@ func (k *Knobs) validate() error {
 	errs = append(errs,
 		rate("error_rate", k.ErrorRate),
 		rate("throttle_rate", k.ThrottleRate),
-		rate("disconnect_rate", k.DisconnectRate))
+		rate("disconnect_rate", k.DisconnectRate),
+		rate("hang_rate", k.HangRate))
 	if k.RPM < 0 {
 		errs = append(errs, fmt.Errorf("rpm %d is negative", k.RPM))
 	}
@@ -106,6 +108,7 @@ func (k *Knobs) normalize() {
 	k.ErrorRate = clamp(k.ErrorRate)
 	k.ThrottleRate = clamp(k.ThrottleRate)
 	k.DisconnectRate = clamp(k.DisconnectRate)
+	k.HangRate = clamp(k.HangRate)
 	k.RPM = max(k.RPM, 0)
 	if k.RetryAfter == 0 {
 		k.RetryAfter = defaultRetryAfter
@@ -128,6 +131,7 @@ type knobsJSON struct {
 	ThrottleRate   float64  `json:"throttle_rate"`
 	RetryAfter     duration `json:"retry_after"`
 	DisconnectRate float64  `json:"disconnect_rate"`
+	HangRate       float64  `json:"hang_rate"`
 	RPM            int      `json:"rpm"`
 	OutputTokens   int      `json:"output_tokens"`
 	EmbeddingDims  int      `json:"embedding_dims"`
@@ -138,7 +142,7 @@ func (k *Knobs) wire() knobsJSON {
 	return knobsJSON{
 		TTFT: duration(k.TTFT), TPS: k.TPS,
 		ErrorRate: k.ErrorRate, ThrottleRate: k.ThrottleRate,
-		RetryAfter: duration(k.RetryAfter), DisconnectRate: k.DisconnectRate,
+		RetryAfter: duration(k.RetryAfter), DisconnectRate: k.DisconnectRate, HangRate: k.HangRate,
 		RPM: k.RPM, OutputTokens: k.OutputTokens, EmbeddingDims: k.EmbeddingDims,
 		Seed: k.Seed,
 	}
@@ -166,7 +170,7 @@ func (k *Knobs) UnmarshalJSON(data []byte) error {
 	*k = Knobs{
 		TTFT: time.Duration(w.TTFT), TPS: w.TPS,
 		ErrorRate: w.ErrorRate, ThrottleRate: w.ThrottleRate,
-		RetryAfter: time.Duration(w.RetryAfter), DisconnectRate: w.DisconnectRate,
+		RetryAfter: time.Duration(w.RetryAfter), DisconnectRate: w.DisconnectRate, HangRate: w.HangRate,
 		RPM: w.RPM, OutputTokens: w.OutputTokens, EmbeddingDims: w.EmbeddingDims,
 		APIKey: k.APIKey, Seed: w.Seed,
 		AWSAccessKeyID: k.AWSAccessKeyID, AWSSecretAccessKey: k.AWSSecretAccessKey,

@@ -52,6 +52,7 @@ type Emulator struct {
 	api    http.Handler
 	knobs  atomic.Pointer[Knobs]
 	faults faults
+	hangs  faults // its own dice, so that HangRate leaves the other faults' sequence alone
 	quota  quota
 	books  books
 	ids    atomic.Uint64 // numbers responses, for their ids
@@ -71,6 +72,7 @@ func New(kind Kind, k Knobs) (*Emulator, error) {
 		k.normalize()
 		e.knobs.Store(&k)
 		e.faults.reseed(k.Seed)
+		e.hangs.reseed(^k.Seed)
 		e.api = c.api(e)
 		return e, nil
 	}
@@ -91,6 +93,7 @@ func (e *Emulator) SetKnobs(k Knobs) {
 	old := e.knobs.Swap(&k)
 	if old.Seed != k.Seed {
 		e.faults.reseed(k.Seed)
+		e.hangs.reseed(^k.Seed)
 	}
 }
 
@@ -104,6 +107,7 @@ func (e *Emulator) Reset() {
 	e.books.reset()
 	e.quota.reset()
 	e.faults.reseed(e.knobs.Load().Seed)
+	e.hangs.reseed(^e.knobs.Load().Seed)
 }
 
 // ServeHTTP answers the cloud's API, and the control endpoints under
@@ -111,6 +115,11 @@ func (e *Emulator) Reset() {
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, controlPrefix) {
 		e.serveControl(w, r)
+		return
+	}
+	if k := e.knobs.Load(); k.HangRate > 0 && e.hangs.drawOne() < k.HangRate {
+		e.books.hung()
+		<-r.Context().Done() // silent until the client gives up
 		return
 	}
 	e.api.ServeHTTP(w, r)

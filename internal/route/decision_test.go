@@ -217,17 +217,18 @@ func TestReason(t *testing.T) {
 }
 
 func TestRetryBudget(t *testing.T) {
-	tab, _ := newTable(t, threeClouds, "routing: {retry_budget: {ratio: 0.5, min_concurrent: 1}}")
+	tab, _ := newTable(t, threeClouds, "routing: {retry_budget: {ratio: 0.5, min_concurrent: 1}, health: {consecutive_failures: 0, error_ratio: 0}}")
 	m := tab.Model("chat")
-	// Ten requests in flight, each on its first attempt, which failed.
-	decs := make([]Decision, 10)
+	// A hundred requests in flight, each on its first attempt, which failed.
+	decs := make([]Decision, 100)
 	for i := range decs {
 		if err := tab.Route(&Request{Model: "chat"}, &decs[i]); err != nil {
 			t.Fatal(err)
 		}
 		decs[i].Next(time.Time{}).Done(Result{Outcome: Failed})
 	}
-	// Half of ten may retry at once.
+	// Half of them may retry at once (the window's own allowance, 50% of
+	// its hundred requests, is no larger).
 	retried := 0
 	for i := range decs {
 		if a := decs[i].Next(time.Time{}); a != nil {
@@ -236,8 +237,8 @@ func TestRetryBudget(t *testing.T) {
 			t.Fatalf("request %d stopped: %v", i, decs[i].Stopped())
 		}
 	}
-	if retried != 5 || m.Stats().RetriesDenied != 5 {
-		t.Fatalf("retried %d, denied %d; want 5 and 5", retried, m.Stats().RetriesDenied)
+	if retried != 50 || m.Stats().RetriesDenied != 50 {
+		t.Fatalf("retried %d, denied %d; want 50 and 50", retried, m.Stats().RetriesDenied)
 	}
 	for i := range decs {
 		decs[i].Finish(time.Time{})
@@ -245,10 +246,12 @@ func TestRetryBudget(t *testing.T) {
 	if s := m.Stats(); s.Active != 0 || s.Retries != 0 {
 		t.Fatalf("after Finish: %+v", s)
 	}
-	// Alone, a request still gets min_concurrent extra attempts.
+	// Alone, a request fails over one attempt at a time within
+	// min_concurrent, through every candidate, although the window's
+	// allowance is spent.
 	tried := serve(t, tab, Request{Model: "chat"}, fail)
-	if len(tried) != 2 {
-		t.Errorf("a lone failing request tried %v, want 2 attempts (min_concurrent 1)", tried)
+	if len(tried) != 4 {
+		t.Errorf("a lone failing request tried %v, want all 4 candidates (min_concurrent 1)", tried)
 	}
 }
 

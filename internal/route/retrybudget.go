@@ -10,8 +10,8 @@ import "sync/atomic"
 //     minimum) are on a second or later attempt now, as Envoy's retry
 //     budget counts; or
 //   - the extra attempts of the last budgetWindow seconds stay within the
-//     same ratio of that window's requests, as Finagle's and gRPC's retry
-//     budgets count.
+//     same ratio of that window's requests, or within the minimum per
+//     second, as Finagle's retry budget counts.
 //
 // Either way extra attempts stay near ratio × requests. The second rule is
 // what lets a burst through: when a deployment hangs, the requests in flight
@@ -60,7 +60,8 @@ func (b *retryBudget) limit(s *settings) int64 {
 }
 
 // windowAllows reports whether one more extra attempt keeps the window's
-// extra attempts within the ratio of its requests.
+// extra attempts within the ratio of its requests, or within the minimum
+// per second: a quiet model may always fail over a few times a second.
 func (b *retryBudget) windowAllows(s *settings, now int64) bool {
 	sec := now / 1e9
 	var requests, retries int64
@@ -71,7 +72,7 @@ func (b *retryBudget) windowAllows(s *settings, now int64) bool {
 			retries += sl.retries.Load()
 		}
 	}
-	return float64(retries+1) <= s.retryRatio*float64(requests)
+	return float64(retries+1) <= max(s.retryRatio*float64(requests), float64(s.retryMin*budgetWindow))
 }
 
 // take claims one extra attempt at now; false when the budget is spent.
