@@ -22,12 +22,11 @@ const maxUpstreamBody = 64 << 20
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// relayBody relays a complete (non-stream) answer. The whole answer is read
-// before anything is written, so a failure while reading still fails over.
-func (c *call) relayBody(ctx context.Context, ev *books.Event, d *route.Deployment, resp *http.Response, timer *time.Timer) (*failure, bool) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
+// readAnswer reads a whole (non-stream) answer into buf, within the size
+// cap and the attempt's response timeout, and fills in the event's status
+// and time to answer. The whole answer is read before anything is written,
+// so a failure while reading still fails over.
+func readAnswer(buf *bytes.Buffer, ev *books.Event, resp *http.Response, timer *time.Timer) error {
 	if resp.ContentLength > 0 && resp.ContentLength <= maxUpstreamBody {
 		buf.Grow(int(resp.ContentLength))
 	}
@@ -42,7 +41,15 @@ func (c *call) relayBody(ctx context.Context, ev *books.Event, d *route.Deployme
 	case err == nil && fired:
 		err = errFirstByteTimeout
 	}
-	if err != nil {
+	return err
+}
+
+// relayBody relays a complete (non-stream) answer in the client's own format.
+func (c *call) relayBody(ctx context.Context, ev *books.Event, d *route.Deployment, resp *http.Response, timer *time.Timer) (*failure, bool) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := readAnswer(buf, ev, resp, timer); err != nil {
 		return c.transportFailure(ctx, ev, d, err)
 	}
 	body := buf.Bytes()

@@ -165,20 +165,10 @@ func (c *call) relayStream(ctx context.Context, ev *books.Event, d *route.Deploy
 			}
 		}
 		if !committed {
-			if !timer.Stop() {
+			if !c.commitStream(ev, d, &sr.fr, timer) {
 				return c.transportFailure(ctx, ev, d, errFirstByteTimeout)
 			}
 			committed = true
-			c.committed()
-			sr.fr.watchIdle(d.Timeouts.Idle.D(), timer)
-			ev.FirstByte = time.Since(ev.Start)
-			h := w.Header()
-			h["Content-Type"] = sseType
-			h["Cache-Control"] = noCache
-			h["X-Accel-Buffering"] = noBuffering
-			c.headers(d.Name)
-			w.WriteHeader(http.StatusOK)
-			c.served, c.status = d.Name, http.StatusOK
 		}
 		w.Write(dataPrefix)
 		w.Write(data)
@@ -186,6 +176,27 @@ func (c *call) relayStream(ctx context.Context, ev *books.Event, d *route.Deploy
 		sr.fr.dirty = true
 		chunks++
 	}
+}
+
+// commitStream sends a stream's status and headers once its first event
+// worth sending has arrived: from here on there is no failover, and the
+// upstream's silence is bounded by the idle timeout instead of the
+// first-byte one. It reports false when the first-byte timeout fired first.
+func (c *call) commitStream(ev *books.Event, d *route.Deployment, fr *flushingReader, timer *time.Timer) bool {
+	if !timer.Stop() {
+		return false
+	}
+	c.committed()
+	fr.watchIdle(d.Timeouts.Idle.D(), timer)
+	ev.FirstByte = time.Since(ev.Start)
+	h := c.w.Header()
+	h["Content-Type"] = sseType
+	h["Cache-Control"] = noCache
+	h["X-Accel-Buffering"] = noBuffering
+	c.headers(d.Name)
+	c.w.WriteHeader(http.StatusOK)
+	c.served, c.status = d.Name, http.StatusOK
+	return true
 }
 
 // endStream closes a committed stream: cleanly after [DONE], or, when the

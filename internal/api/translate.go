@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/books"
@@ -49,18 +47,7 @@ func (c *call) relayTranslatedBody(ctx context.Context, ev *books.Event, d *rout
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxUpstreamBody+1))
-	resp.Body.Close()
-	fired := !timer.Stop()
-	ev.Status = resp.StatusCode
-	ev.FirstByte = time.Since(ev.Start)
-	switch {
-	case err == nil && buf.Len() > maxUpstreamBody:
-		err = errors.New("answer larger than " + strconv.Itoa(maxUpstreamBody) + " bytes")
-	case err == nil && fired:
-		err = errFirstByteTimeout
-	}
-	if err != nil {
+	if err := readAnswer(buf, ev, resp, timer); err != nil {
 		return c.transportFailure(ctx, ev, d, err)
 	}
 	answer, err := codecFor(d.Provider.Format()).decodeResponse(buf.Bytes())

@@ -85,20 +85,10 @@ func (c *call) relayTranslatedStream(ctx context.Context, ev *books.Event, d *ro
 			break
 		}
 		if !committed && content {
-			if !timer.Stop() {
+			if !c.commitStream(ev, d, fr, timer) {
 				return c.transportFailure(ctx, ev, d, errFirstByteTimeout)
 			}
 			committed = true
-			c.committed()
-			fr.watchIdle(d.Timeouts.Idle.D(), timer)
-			ev.FirstByte = time.Since(ev.Start)
-			h := c.w.Header()
-			h["Content-Type"] = sseType
-			h["Cache-Control"] = noCache
-			h["X-Accel-Buffering"] = noBuffering
-			c.headers(d.Name)
-			c.w.WriteHeader(http.StatusOK)
-			c.served, c.status = d.Name, http.StatusOK
 		}
 		if committed && len(out) > 0 {
 			c.w.Write(out)
