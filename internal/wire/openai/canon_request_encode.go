@@ -330,13 +330,7 @@ func appendAssistant(b []byte, path string, m *wire.Message, first *bool) ([]byt
 				b = append(b, ',')
 			}
 			n++
-			b = append(b, `{"id":`...)
-			b = appendJSONString(b, p.ID)
-			b = append(b, `,"type":"function","function":{"name":`...)
-			b = appendJSONString(b, p.Name)
-			b = append(b, `,"arguments":`...)
-			b = appendJSONString(b, bytesToString(args))
-			b = append(b, "}}"...)
+			b = appendToolCall(b, p.ID, p.Name, args)
 		}
 		b = append(b, ']')
 	}
@@ -428,4 +422,16 @@ func appendOutput(b []byte, o *wire.Output) ([]byte, error) {
 		return nil, unsupported("response_format", "unknown output kind")
 	}
 	return b, nil
+}
+
+// appendToolCall appends one entry of a message's tool_calls: arguments travel
+// as a JSON string, as OpenAI's format has them.
+func appendToolCall(b []byte, id, name string, args []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, id)
+	b = append(b, `,"type":"function","function":{"name":`...)
+	b = appendJSONString(b, name)
+	b = append(b, `,"arguments":`...)
+	b = appendJSONString(b, bytesToString(args))
+	return append(b, "}}"...)
 }

@@ -241,13 +241,7 @@ func EncodeResponse(r *wire.Response) ([]byte, error) {
 				b = append(b, ',')
 			}
 			k++
-			b = append(b, `{"id":`...)
-			b = appendJSONString(b, p.ID)
-			b = append(b, `,"type":"function","function":{"name":`...)
-			b = appendJSONString(b, p.Name)
-			b = append(b, `,"arguments":`...)
-			b = appendJSONString(b, bytesToString(args))
-			b = append(b, "}}"...)
+			b = appendToolCall(b, p.ID, p.Name, args)
 		}
 		b = append(b, ']')
 	}
