@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/anthropic"
 	"github.com/switchyard/switchyard/internal/wire/openai"
 )
 
@@ -174,14 +175,20 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 	pf := d.Provider.Format()
 	// The fast path: same format both ways, the body forwarded as bytes with
 	// only the model rewritten.
-	passthrough := pf == wire.OpenAI && c.in == wire.OpenAI
+	passthrough := pf == c.in && (pf == wire.OpenAI || pf == wire.Anthropic)
 	var body []byte
-	if passthrough {
+	switch {
+	case passthrough && pf == wire.OpenAI:
 		// Ask for usage even when the client did not: the books need it. The
 		// relay hides the extra usage chunk from such clients.
 		forceUsage := c.req.Stream && !c.req.IncludeUsage && c.op == provider.Chat
 		body = openai.Rewrite(c.body, &c.req, d.Native, forceUsage)
-	} else {
+	case passthrough:
+		var err error
+		if body, err = anthropic.RewriteModel(c.body, d.Native); err != nil {
+			return &failure{deployment: d.Name, reason: err.Error()}, false
+		}
+	default:
 		var f *failure
 		if body, f, done = c.translate(d); f != nil || done {
 			return f, done
@@ -215,6 +222,10 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 		return c.upstreamError(ev, d, resp)
 	}
 	switch {
+	case passthrough && pf == wire.Anthropic && c.req.Stream:
+		return c.relayAnthropicStream(ctx, ev, d, resp, timer)
+	case passthrough && pf == wire.Anthropic:
+		return c.relayAnthropicBody(ctx, ev, d, resp, timer)
 	case passthrough && c.req.Stream:
 		return c.relayStream(ctx, ev, d, resp, c.req.Stream && !c.req.IncludeUsage && c.op == provider.Chat, timer)
 	case passthrough:

@@ -19,7 +19,7 @@ type Meter struct {
 
 type tally struct {
 	requests, completed, failed, interrupted atomic.Int64
-	prompt, completion, cost                 atomic.Int64
+	prompt, completion, cached, cost         atomic.Int64
 }
 
 // NewMeter returns a meter that knows the given deployments.
@@ -55,6 +55,7 @@ func (m *Meter) Record(e *Event) {
 	if e.Usage.Prompt != 0 || e.Usage.Completion != 0 {
 		t.prompt.Add(e.Usage.Prompt)
 		t.completion.Add(e.Usage.Completion)
+		t.cached.Add(e.Usage.Cached)
 	}
 	if e.Cost != 0 {
 		t.cost.Add(int64(e.Cost))
@@ -70,6 +71,7 @@ type Totals struct {
 	Interrupted      int64       `json:"interrupted"` // answers cut mid-way
 	PromptTokens     int64       `json:"prompt_tokens"`
 	CompletionTokens int64       `json:"completion_tokens"`
+	CachedTokens     int64       `json:"cached_tokens"` // prompt tokens read from a cache (part of PromptTokens)
 	Cost             money.Nanos `json:"cost_nanos"`
 }
 
@@ -80,7 +82,7 @@ func (m *Meter) Snapshot() []Totals {
 		out = append(out, Totals{
 			Deployment: name, Attempts: t.requests.Load(), Completed: t.completed.Load(),
 			Failed: t.failed.Load(), Interrupted: t.interrupted.Load(),
-			PromptTokens: t.prompt.Load(), CompletionTokens: t.completion.Load(),
+			PromptTokens: t.prompt.Load(), CompletionTokens: t.completion.Load(), CachedTokens: t.cached.Load(),
 			Cost: money.Nanos(t.cost.Load()),
 		})
 	}

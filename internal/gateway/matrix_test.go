@@ -339,3 +339,44 @@ func sameJSON(a, b json.RawMessage) bool {
 	}
 	return fmt.Sprint(x) == fmt.Sprint(y)
 }
+
+// TestAnthropicPassThroughKeepsCaching: an Anthropic client served by an
+// Anthropic cloud gets the bytes through untranslated, so a prompt-cache
+// breakpoint reaches the cloud: the second identical request reads the cache,
+// and the usage the client sees and the books record show it.
+func TestAnthropicPassThroughKeepsCaching(t *testing.T) {
+	g, emu := matrixGateway(t, matrixClouds[4])
+	ac := anthropicClient(g)
+	long := strings.Repeat("You are a careful assistant for a railway company. ", 40)
+	p := anthropic.MessageNewParams{
+		Model: "chat", MaxTokens: 8,
+		System:   []anthropic.TextBlockParam{{Text: long, CacheControl: anthropic.NewCacheControlEphemeralParam()}},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Which track?"))},
+	}
+	first, err := ac.Messages.New(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Usage.CacheCreationInputTokens == 0 {
+		t.Fatalf("first request wrote no cache: %+v", first.Usage)
+	}
+	before := emu.Billed()
+	second, err := ac.Messages.New(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Usage.CacheReadInputTokens != first.Usage.CacheCreationInputTokens {
+		t.Errorf("second request read %d cached tokens, want the %d the first wrote", second.Usage.CacheReadInputTokens, first.Usage.CacheCreationInputTokens)
+	}
+	if u, b := anthropicUsage(second.Usage), billedSince(emu, before); u != b {
+		t.Errorf("usage %+v, cloud billed %+v", u, b)
+	}
+	// The books priced the cache read as such.
+	var cached int64
+	for _, s := range g.Meter.Snapshot() {
+		cached += s.CachedTokens
+	}
+	if cached != second.Usage.CacheReadInputTokens {
+		t.Errorf("books counted %d cached prompt tokens, want %d", cached, second.Usage.CacheReadInputTokens)
+	}
+}
