@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -64,8 +63,8 @@ func newBedrock(c config.Provider) (*Bedrock, error) {
 	case os.Getenv("AWS_BEARER_TOKEN_BEDROCK") != "":
 		p.bearer = []string{"Bearer " + os.Getenv("AWS_BEARER_TOKEN_BEDROCK")}
 	default:
-		return nil, errors.New("bedrock: no credentials: set access_key_id and secret_access_key or api_key in the config, " +
-			"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_BEARER_TOKEN_BEDROCK) in the environment")
+		return nil, fmt.Errorf("provider %s (bedrock): no AWS credentials: set access_key_id and secret_access_key, or api_key, "+
+			"in the config, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_BEARER_TOKEN_BEDROCK) in the environment", c.Name)
 	}
 	return p, nil
 }
