@@ -197,7 +197,7 @@ func demoConfig(cs []*cloud, listen, key string) *config.Config {
 		cfg.Providers = append(cfg.Providers, p)
 	}
 	cfg.Models = []config.Model{
-		{Name: ChatModel, Routing: config.RoutePriority, Deployments: chat},
+		{Name: ChatModel, Routing: config.RouteCheapest, Deployments: chat},
 		{Name: ClaudeModel, Routing: config.RoutePriority, Deployments: claude},
 		{Name: GeminiModel, Routing: config.RoutePriority, Deployments: gemini},
 		{Name: EmbeddingModel, Routing: config.RoutePriority, Deployments: embed},
@@ -234,6 +234,8 @@ func printIntro(w io.Writer, g *gateway.Gateway, cs []*cloud, key string) {
 	fmt.Fprintf(w, "  curl -s http://%s/v1/messages -H \"x-api-key: %s\" -H 'anthropic-version: 2023-06-01' -H 'Content-Type: application/json' \\\n", g.Addr(), key)
 	fmt.Fprintf(w, "    -d '{\"model\":\"%s\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}'\n\n", ClaudeModel)
 	fmt.Fprintf(w, "Models: %s (OpenAI ×2, Azure), %s (Anthropic, Bedrock), %s (Gemini), %s (OpenAI, Azure).\n", ChatModel, ClaudeModel, GeminiModel, EmbeddingModel)
-	fmt.Fprintln(w, "Every model answers both APIs. Responses carry x-switchyard-deployment.")
+	fmt.Fprintf(w, "%s goes to the cheapest healthy deployment (Azure costs 10%% more); the others by priority.\n", ChatModel)
+	fmt.Fprintln(w, "Every model answers both APIs. Responses carry x-switchyard-deployment; send")
+	fmt.Fprintln(w, "x-switchyard-debug: 1 to see why in x-switchyard-route-reason.")
 	fmt.Fprintln(w)
 }
