@@ -106,7 +106,7 @@ func (c *call) run() {
 	var dec route.Decision // on the stack: routing allocates nothing
 	req := route.Request{
 		Model:        c.model.Name,
-		PromptTokens: int64(len(c.body)+3) / 4,
+		PromptTokens: estimate(len(c.body), 0).Prompt,
 		MaxTokens:    c.req.MaxTokens,
 		Constraints:  c.s.opts.Constraints[c.who.KeyName],
 		Debug:        debug || logDebug,

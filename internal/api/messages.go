@@ -9,8 +9,6 @@ import (
 	"github.com/switchyard/switchyard/internal/wire"
 	"github.com/switchyard/switchyard/internal/wire/anthropic"
 	"github.com/switchyard/switchyard/internal/wire/openai"
-	"github.com/tidwall/gjson"
-	"github.com/tidwall/sjson"
 )
 
 // messages serves POST /v1/messages: the Anthropic Messages API, routed to
@@ -65,10 +63,11 @@ func (s *Server) readAnthropic(c *call, counting bool) (*wire.Request, bool) {
 		return nil, false
 	}
 	c.body = body
-	if counting && gjson.ValidBytes(body) && !gjson.GetBytes(body, "max_tokens").Exists() {
-		body, _ = sjson.SetBytes(body, "max_tokens", 1)
+	decode := anthropic.DecodeRequest
+	if counting {
+		decode = anthropic.DecodeCountTokensRequest
 	}
-	req, err := anthropic.DecodeRequest(body)
+	req, err := decode(body)
 	if err != nil {
 		c.fail(badRequest(err))
 		return nil, false
