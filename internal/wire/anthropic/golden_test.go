@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/switchyard/switchyard/internal/wire/wiretest"
 )
 
 // Golden tests: each testdata/<kind>/<name>.in.* is decoded to the canonical
@@ -34,7 +36,7 @@ func TestGoldenRequests(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DecodeRequest: %v", err)
 			}
-			golden(t, base+".canon.json", dumpRequest(r))
+			wiretest.Golden(t, base+".canon.json", dumpRequest(r))
 			out, err := EncodeRequest(r)
 			var got []byte
 			if err != nil {
@@ -42,7 +44,7 @@ func TestGoldenRequests(t *testing.T) {
 			} else {
 				got = indentJSON(t, out)
 			}
-			golden(t, base+".out.json", got)
+			wiretest.Golden(t, base+".out.json", got)
 		})
 	}
 }
@@ -59,12 +61,12 @@ func TestGoldenResponses(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DecodeResponse: %v", err)
 			}
-			golden(t, base+".canon.json", dumpResponse(r))
+			wiretest.Golden(t, base+".canon.json", dumpResponse(r))
 			out, err := EncodeResponse(r)
 			if err != nil {
 				t.Fatalf("EncodeResponse: %v", err)
 			}
-			golden(t, base+".out.json", indentJSON(t, out))
+			wiretest.Golden(t, base+".out.json", indentJSON(t, out))
 		})
 	}
 }
@@ -86,8 +88,8 @@ func TestGoldenStreams(t *testing.T) {
 			if failure != nil {
 				dump.WriteString("error: " + failure.Error() + "\n")
 			}
-			golden(t, base+".events.jsonl", dump.Bytes())
-			golden(t, base+".out.sse", encodeAll("", "", evs, failure))
+			wiretest.Golden(t, base+".events.jsonl", dump.Bytes())
+			wiretest.Golden(t, base+".out.sse", encodeAll("", "", evs, failure))
 		})
 	}
 }

@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/wire"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // The canonical values, as readable JSON for golden files: kinds by name,
 // zero fields left out.
@@ -154,24 +150,6 @@ func indentJSON(t *testing.T, b []byte) []byte {
 	}
 	out.WriteByte('\n')
 	return out.Bytes()
-}
-
-// golden compares got with the file, or rewrites it under -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", filepath.Base(path), got, want)
-	}
 }
 
 // decodeAll runs a stream decoder to its end and returns the events and the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/wiretest"
 )
 
 // Golden tests: testdata/<kind>/<name>.in.json is decoded to canonical form
@@ -24,30 +24,11 @@ import (
 // <name>.frames.txt) and decoded back (<name>.decoded.json).
 // Run `go test -run Golden -update` to rewrite the expected files.
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 // noGolden removes a golden file that no longer applies (when updating) or
 // fails when one is left over.
 func noGolden(t *testing.T, path string) {
 	t.Helper()
-	if *update {
+	if *wiretest.Update {
 		_ = os.Remove(path)
 		return
 	}
@@ -142,19 +123,19 @@ func TestGoldenRequests(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DecodeRequest: %v", err)
 			}
-			golden(t, base+".canon.json", marshalIndent(t, req))
+			wiretest.Golden(t, base+".canon.json", marshalIndent(t, req))
 			out, err := EncodeRequest(req)
 			if err != nil {
 				var u *wire.Unsupported
 				if !errors.As(err, &u) {
 					t.Fatalf("EncodeRequest error %T, want *wire.Unsupported: %v", err, err)
 				}
-				golden(t, base+".err.txt", []byte(err.Error()+"\n"))
+				wiretest.Golden(t, base+".err.txt", []byte(err.Error()+"\n"))
 				noGolden(t, base+".out.json")
 				return
 			}
 			noGolden(t, base+".err.txt")
-			golden(t, base+".out.json", indentJSON(t, out))
+			wiretest.Golden(t, base+".out.json", indentJSON(t, out))
 			// The encoder normalises (merges turns, drops blank text), so
 			// its output is a fixed point: decoding and encoding it again
 			// changes nothing.
@@ -185,12 +166,12 @@ func TestGoldenResponses(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DecodeResponse: %v", err)
 			}
-			golden(t, base+".canon.json", marshalIndent(t, resp))
+			wiretest.Golden(t, base+".canon.json", marshalIndent(t, resp))
 			out, err := EncodeResponse(resp)
 			if err != nil {
 				t.Fatalf("EncodeResponse: %v", err)
 			}
-			golden(t, base+".out.json", indentJSON(t, out))
+			wiretest.Golden(t, base+".out.json", indentJSON(t, out))
 			again, err := DecodeResponse(out)
 			if err != nil {
 				t.Fatalf("DecodeResponse(EncodeResponse(x)): %v", err)
@@ -350,7 +331,7 @@ func TestGoldenStreams(t *testing.T) {
 			}
 			evs, fail := toEvents(t, tes)
 			frames := encodeStream(evs, fail)
-			golden(t, base+".frames.txt", dumpFrames(t, frames))
+			wiretest.Golden(t, base+".frames.txt", dumpFrames(t, frames))
 
 			got, err := decodeAll(bytes.NewReader(frames))
 			decoded := fromEvents(got)
@@ -361,7 +342,7 @@ func TestGoldenStreams(t *testing.T) {
 				}
 				decoded = append(decoded, testEvent{Kind: "fail", Error: &testError{Kind: nameOf(errorKinds, we.Kind), Message: we.Message, Code: we.Code}})
 			}
-			golden(t, base+".decoded.json", marshalIndent(t, decoded))
+			wiretest.Golden(t, base+".decoded.json", marshalIndent(t, decoded))
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/wiretest"
 	"github.com/tidwall/gjson"
 )
 
@@ -23,10 +24,10 @@ func TestDecodeRequestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DecodeRequest: %v", err)
 			}
-			golden(t, name+".canon.golden", dumpRequest(r))
+			wiretest.Golden(t, name+".canon.golden", dumpRequest(r))
 			out, err := EncodeRequest(r)
 			if err != nil {
-				golden(t, name+".out.golden", []byte("error: "+err.Error()+"\n"))
+				wiretest.Golden(t, name+".out.golden", []byte("error: "+err.Error()+"\n"))
 				if len(r.Extra) == 0 {
 					t.Errorf("EncodeRequest failed on a request without extras: %v", err)
 				}
@@ -35,7 +36,7 @@ func TestDecodeRequestGolden(t *testing.T) {
 			if !json.Valid(out) {
 				t.Fatalf("EncodeRequest wrote invalid JSON: %s", out)
 			}
-			golden(t, name+".out.golden", indent(out))
+			wiretest.Golden(t, name+".out.golden", indent(out))
 			// What Gemini can say survives a second trip unchanged.
 			again, err := DecodeRequest(out)
 			if err != nil {
@@ -182,7 +183,7 @@ func TestEncodeRequestGolden(t *testing.T) {
 			if !json.Valid(out) {
 				t.Fatalf("invalid JSON: %s", out)
 			}
-			golden(t, filepath.Join("testdata", "encode", name+".json"), indent(out))
+			wiretest.Golden(t, filepath.Join("testdata", "encode", name+".json"), indent(out))
 		})
 	}
 	// Points of openai_client a user would check, stated outright.

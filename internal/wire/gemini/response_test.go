@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/wiretest"
 )
 
 // Gemini answers in testdata/responses → canonical (.canon.golden) → Gemini
@@ -21,12 +22,12 @@ func TestDecodeResponseGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DecodeResponse: %v", err)
 			}
-			golden(t, name+".canon.golden", dumpResponse(r))
+			wiretest.Golden(t, name+".canon.golden", dumpResponse(r))
 			out, err := EncodeResponse(r)
 			if err != nil {
 				t.Fatalf("EncodeResponse: %v", err)
 			}
-			golden(t, name+".out.golden", indent(out))
+			wiretest.Golden(t, name+".out.golden", indent(out))
 			again, err := DecodeResponse(out)
 			if err != nil {
 				t.Fatalf("DecodeResponse(EncodeResponse(r)): %v", err)

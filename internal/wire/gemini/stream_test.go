@@ -11,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/wiretest"
 	"github.com/tidwall/gjson"
 )
 
@@ -56,7 +57,7 @@ func TestStreamGolden(t *testing.T) {
 				sb.WriteString(formatEvent(ev) + "\n")
 			}
 			sb.WriteString("end: " + errString(err) + "\n")
-			golden(t, name+".events.golden", []byte(sb.String()))
+			wiretest.Golden(t, name+".events.golden", []byte(sb.String()))
 
 			// Byte-at-a-time reads give the same events.
 			slow, slowErr := decodeAll(iotest.OneByteReader(bytes.NewReader(readFile(t, in))))
@@ -72,7 +73,7 @@ func TestStreamGolden(t *testing.T) {
 				return // a broken stream is not re-encoded
 			}
 			out := encodeAll(evs, fail)
-			golden(t, name+".out.golden", out)
+			wiretest.Golden(t, name+".out.golden", out)
 			again, err2 := decodeAll(bytes.NewReader(out))
 			if !reflect.DeepEqual(again, evs) {
 				t.Errorf("re-encoded stream decodes differently:\n%s", formatEvents(again))

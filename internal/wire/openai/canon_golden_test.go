@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,9 +12,8 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/wiretest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // Golden tests: each testdata/<kind>/NAME input is decoded to canonical form
 // (NAME.canon.golden, a readable dump) and encoded back to OpenAI
@@ -96,26 +94,9 @@ func forEachInput(t *testing.T, dir, ext string, f func(*testing.T, []byte) (can
 			}
 			canon, out := f(t, in)
 			base := strings.TrimSuffix(file, ext)
-			golden(t, base+".canon.golden", canon)
-			golden(t, base+".out.golden", out)
+			wiretest.Golden(t, base+".canon.golden", canon)
+			wiretest.Golden(t, base+".out.golden", out)
 		})
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 
