@@ -247,9 +247,7 @@ func (c *anthropicCall) admit(stream bool) (verdict, bool) {
 				"Please reduce the prompt length or the maximum tokens requested, or try again later."})
 		return v, false
 	case faultServer:
-		var n int64
-		c.e.books.count(func(b *Billed) { b.Errors++; n = b.Errors })
-		if n%2 == 0 {
+		if c.e.books.overloadedError() {
 			writeAnthropicError(c.w, anthropicOverloaded())
 		} else {
 			writeAnthropicError(c.w, anthropicServerError())

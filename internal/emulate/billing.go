@@ -40,6 +40,15 @@ func (bk *books) count(f func(*Billed)) {
 
 func (bk *books) received()   { bk.count(func(b *Billed) { b.Received++ }) }
 func (bk *books) errored()    { bk.count(func(b *Billed) { b.Errors++ }) }
+
+// overloadedError counts an injected server error and reports whether it is
+// the overload kind: the Anthropic and Gemini emulators alternate a plain 500
+// with their cloud's overload answer (529, 503), starting with the 500.
+func (bk *books) overloadedError() bool {
+	var n int64
+	bk.count(func(b *Billed) { b.Errors++; n = b.Errors })
+	return n%2 == 0
+}
 func (bk *books) throttled()  { bk.count(func(b *Billed) { b.Throttled++ }) }
 func (bk *books) disconnect() { bk.count(func(b *Billed) { b.Disconnects++ }) }
 func (bk *books) hung()       { bk.count(func(b *Billed) { b.Hung++ }) }

@@ -227,9 +227,7 @@ func (c *geminiCall) admit(stream bool) (verdict, bool) {
 			"GenerateContentPaidTierInputTokensPerModelPerMinute", 4_000_000, v.retryAfter))
 		return v, false
 	case faultServer:
-		var n int64
-		c.e.books.count(func(b *Billed) { b.Errors++; n = b.Errors })
-		if n%2 == 0 {
+		if c.e.books.overloadedError() {
 			writeGeminiError(c.w, geminiUnavailable())
 		} else {
 			writeGeminiError(c.w, geminiServerError())
