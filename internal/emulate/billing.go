@@ -38,8 +38,8 @@ func (bk *books) count(f func(*Billed)) {
 	bk.mu.Unlock()
 }
 
-func (bk *books) received()   { bk.count(func(b *Billed) { b.Received++ }) }
-func (bk *books) errored()    { bk.count(func(b *Billed) { b.Errors++ }) }
+func (bk *books) received() { bk.count(func(b *Billed) { b.Received++ }) }
+func (bk *books) errored()  { bk.count(func(b *Billed) { b.Errors++ }) }
 
 // overloadedError counts an injected server error and reports whether it is
 // the overload kind: the Anthropic and Gemini emulators alternate a plain 500
