@@ -104,13 +104,14 @@ func Prefix(key string) string {
 }
 
 // FromRequest extracts a client key: "Authorization: Bearer KEY" (OpenAI
-// clients) or "x-api-key: KEY" (Anthropic clients).
+// clients) or "x-api-key: KEY" (Anthropic clients). An Authorization header
+// of another scheme (Basic, an SDK's placeholder) is not a key and does not
+// hide an x-api-key beside it.
 func FromRequest(r *http.Request) string {
-	if v := r.Header.Get("Authorization"); v != "" {
-		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-			return strings.TrimSpace(v[7:])
+	if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		if k := strings.TrimSpace(v[7:]); k != "" {
+			return k
 		}
-		return ""
 	}
 	return r.Header.Get("X-Api-Key")
 }

@@ -49,6 +49,9 @@ func TestFromRequest(t *testing.T) {
 		{map[string]string{"Authorization": "bearer  abc "}, "abc"},
 		{map[string]string{"X-Api-Key": "xyz"}, "xyz"},
 		{map[string]string{"Authorization": "Basic Zm9v"}, ""},
+		{map[string]string{"Authorization": "Basic Zm9v", "X-Api-Key": "xyz"}, "xyz"},
+		{map[string]string{"Authorization": "Bearer ", "X-Api-Key": "xyz"}, "xyz"},
+		{map[string]string{"Authorization": "Bearer abc", "X-Api-Key": "xyz"}, "abc"},
 		{map[string]string{}, ""},
 	}
 	for _, tt := range tests {

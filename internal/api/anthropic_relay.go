@@ -38,7 +38,11 @@ func (c *call) relayAnthropicBody(ctx context.Context, ev *books.Event, d *route
 	c.record(ev, d)
 	c.served, c.status = d.Name, http.StatusOK
 	c.headers(d.Name)
-	writeJSON(c.w, http.StatusOK, buf.Bytes())
+	body := buf.Bytes()
+	if _, _, ok := splitModel(body, "model", d.Model); ok {
+		body = withModel(make([]byte, 0, len(body)+len(d.Model)), body, "model", d.Model)
+	}
+	writeJSON(c.w, http.StatusOK, body)
 	return nil, true
 }
 
@@ -90,7 +94,11 @@ func (c *call) relayAnthropicStream(ctx context.Context, ev *books.Event, d *rou
 		if committed {
 			held = held[:0]
 		}
-		held = appendFrame(held, e)
+		if bytes.Equal(e.name, eventMessageStart) {
+			held = appendFrameModel(held, e, d.Model)
+		} else {
+			held = appendFrame(held, e)
+		}
 		if !committed {
 			if bytes.Equal(e.name, anthropic.EventPing) || bytes.Equal(e.name, eventMessageStart) {
 				continue
@@ -175,3 +183,13 @@ func appendFrame(dst []byte, e sseEvent) []byte {
 }
 
 var eventMessageStart = []byte("message_start")
+
+// appendFrameModel appends message_start as a frame, naming the public model
+// in its message.
+func appendFrameModel(dst []byte, e sseEvent, model string) []byte {
+	dst = append(dst, "event: "...)
+	dst = append(dst, e.name...)
+	dst = append(dst, "\ndata: "...)
+	dst = withModel(dst, e.data, "message.model", model)
+	return append(dst, "\n\n"...)
+}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -48,7 +47,7 @@ type call struct {
 }
 
 func newCall(s *Server, w http.ResponseWriter, r *http.Request, in wire.Format, op provider.Op) *call {
-	return &call{s: s, w: w, r: r, in: in, op: op, id: newRequestID(), start: time.Now()}
+	return &call{s: s, w: w, r: r, in: in, op: op, id: requestID(w), start: time.Now()}
 }
 
 // fail writes a gateway error in the client's format.
@@ -57,33 +56,25 @@ func (c *call) fail(e *openai.Error) {
 	writeErrorIn(c.w, c.in, e)
 }
 
-// newRequestID returns an id that is unique enough to find one request in logs
-// and books. math/rand/v2's generator is per-CPU and lock-free; a request id
-// needs no cryptographic strength.
+// newRequestID returns a request id: 96 random bits, so ids never collide
+// across replicas and restarts (usage events are keyed by them) with no
+// coordination. math/rand/v2's generator is per-CPU and lock-free; an id
+// needs uniqueness, not secrecy.
 func newRequestID() string {
-	var b [20]byte
+	var b [4 + 24]byte
 	copy(b[:], "req_")
 	const hex = "0123456789abcdef"
-	v := rand.Uint64()
-	for i := 19; i >= 4; i-- {
-		b[i] = hex[v&15]
-		v >>= 4
+	v, u := rand.Uint64(), rand.Uint32()
+	for i := len(b) - 1; i >= 4; i-- {
+		if i >= len(b)-16 {
+			b[i] = hex[v&15]
+			v >>= 4
+		} else {
+			b[i] = hex[u&15]
+			u >>= 4
+		}
 	}
 	return string(b[:])
-}
-
-// failure is why an attempt did not produce an answer.
-type failure struct {
-	deployment string
-	status     int    // upstream status, or 0 when none arrived
-	reason     string // for the client and the logs; never holds secrets
-	throttled  bool   // a 429: the client may be told to retry later
-	timeout    bool
-	upstream   []byte // the upstream's normalized error body, if any
-	// unsupported: the deployment's format cannot express the request; no
-	// attempt was made.
-	unsupported *wire.Unsupported
-	retryAfter  time.Duration // throttled: how long the provider asked to wait
 }
 
 // Timeouts applied when a deployment's config leaves them zero.
@@ -101,14 +92,15 @@ var errFirstByteTimeout = errors.New("no first byte before the timeout")
 // stop. Failover happens only before the first byte reaches the client.
 func (c *call) run() {
 	h := c.r.Header
-	debug := len(h["X-Switchyard-Debug"]) > 0 && h.Get("X-Switchyard-Debug") == "1"
+	cons := c.s.opts.Constraints[c.who.KeyName]
+	debug := len(h["X-Switchyard-Debug"]) > 0 && h.Get("X-Switchyard-Debug") == "1" && cons.MayOverride()
 	logDebug := c.s.log.Enabled(c.r.Context(), slog.LevelDebug)
 	var dec route.Decision // on the stack: routing allocates nothing
 	req := route.Request{
 		Model:        c.model.Name,
 		PromptTokens: estimate(len(c.body), 0).Prompt,
 		MaxTokens:    c.req.MaxTokens,
-		Constraints:  c.s.opts.Constraints[c.who.KeyName],
+		Constraints:  cons,
 		Debug:        debug || logDebug,
 	}
 	if v := h["X-Switchyard-Route"]; len(v) > 0 {
@@ -126,7 +118,7 @@ func (c *call) run() {
 		c.s.log.Debug("route", "request_id", c.id, "model", c.model.Name, "reason", dec.Reason)
 	}
 
-	var last *failure
+	var fails []*failure
 	for a := dec.Next(time.Time{}); a != nil; a = dec.Next(time.Time{}) {
 		c.attempt = a
 		c.res = route.Result{}
@@ -135,12 +127,12 @@ func (c *call) run() {
 		if done {
 			return
 		}
-		last = f
+		fails = append(fails, f)
 		if c.r.Context().Err() != nil {
 			return // the client left; nobody to answer
 		}
 	}
-	c.giveUp(last, dec.RetryAt, dec.Stopped() == route.BudgetSpent)
+	c.giveUp(&dec, fails)
 }
 
 // routeError is the client's answer when a request cannot be routed at all.
@@ -295,6 +287,7 @@ func (c *call) upstreamError(ev *books.Event, d *route.Deployment, resp *http.Re
 		}
 	case we.Kind == wire.ErrAuthentication || we.Kind == wire.ErrPermission || we.Kind == wire.ErrNotFound:
 		f.reason = "provider refused the deployment (HTTP " + strconv.Itoa(st) + "): check its credentials and model id"
+		f.refused = true
 		c.s.log.Warn("deployment misconfigured", "deployment", d.Name, "status", st, "request_id", c.id)
 	default:
 		// The client's request is at fault; another cloud would refuse it too.
@@ -337,58 +330,6 @@ func (c *call) failed(ev *books.Event, d *route.Deployment, f *failure) *failure
 		c.s.log.Debug("attempt failed", "request_id", c.id, "attempt", ev.Attempt, "deployment", f.deployment, "reason", f.reason)
 	}
 	return f
-}
-
-// giveUp answers the client when no deployment could: 429 with Retry-After
-// when throttling is why, else 502 (504 after a timeout) naming the last cause.
-func (c *call) giveUp(last *failure, soonest time.Time, budgetSpent bool) {
-	var e *openai.Error
-	switch {
-	case budgetSpent && last != nil && !last.throttled:
-		// Many requests are failing over at once: an outage. Extra attempts
-		// would only multiply the load on the clouds that still answer.
-		e = &openai.Error{Status: http.StatusServiceUnavailable, Type: "server_error", Code: "retry_budget_exhausted",
-			Message: fmt.Sprintf("Model '%s' is failing over too often to retry now; last: %s: %s.", c.model.Name, last.deployment, last.reason)}
-	case last != nil && last.unsupported != nil && c.attempts == 0:
-		// No deployment could even be asked: the request uses something none
-		// of the model's clouds can express.
-		u := last.unsupported
-		msg := fmt.Sprintf("Model '%s' cannot serve this request: %s.", c.model.Name, u.Error())
-		e = &openai.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Param: u.Field, Code: "unsupported_parameter", Message: msg}
-	case last == nil || last.throttled:
-		wait := time.Until(c.coolingEnd(soonest))
-		secs := max(int64((wait+time.Second-1)/time.Second), 1)
-		c.w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		e = &openai.Error{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Code: "rate_limit_exceeded",
-			Message: fmt.Sprintf("Every deployment of model '%s' is rate limited; retry after %d s.", c.model.Name, secs)}
-	default:
-		st, code := http.StatusBadGateway, "upstream_error"
-		switch {
-		case last.timeout:
-			st, code = http.StatusGatewayTimeout, "upstream_timeout"
-		case last.status == http.StatusServiceUnavailable || last.status == 529:
-			// The cloud is overloaded, not broken: the client may retry.
-			st, code = http.StatusServiceUnavailable, "upstream_overloaded"
-		}
-		e = &openai.Error{Status: st, Type: "server_error", Code: code,
-			Message: fmt.Sprintf("No deployment of model '%s' could answer after %d attempt(s); last: %s: %s.", c.model.Name, c.attempts, last.deployment, last.reason)}
-	}
-	c.headers("")
-	c.fail(e)
-}
-
-// coolingEnd is when the first of the model's deployments comes back.
-func (c *call) coolingEnd(soonest time.Time) time.Time {
-	now := time.Now()
-	for _, d := range c.model.Deployments {
-		if ok, until := d.Available(now); !ok && (soonest.IsZero() || until.Before(soonest)) {
-			soonest = until
-		}
-	}
-	if soonest.IsZero() {
-		return now.Add(defaultRetryAfter)
-	}
-	return soonest
 }
 
 // headers sets the x-switchyard-* response headers before the status is written.

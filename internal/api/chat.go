@@ -21,7 +21,6 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 // openAI runs an OpenAI-format request: authenticate, read, parse, route.
 func (s *Server) openAI(w http.ResponseWriter, r *http.Request, op provider.Op, parse func([]byte) (openai.Request, *openai.Error)) {
 	c := newCall(s, w, r, wire.OpenAI, op)
-	w.Header()["X-Switchyard-Request-Id"] = []string{c.id}
 	if c.who = s.authenticate(w, r, wire.OpenAI); c.who == nil {
 		return
 	}

@@ -17,7 +17,6 @@ import (
 // not required, since the gateway speaks one version of the format.
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	c := newCall(s, w, r, wire.Anthropic, provider.Chat)
-	w.Header()["X-Switchyard-Request-Id"] = []string{c.id}
 	w.Header()["Request-Id"] = []string{c.id}
 	req, ok := s.readAnthropic(c, false)
 	if !ok {
@@ -38,7 +37,6 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 // has, and a round trip there per count defeats the purpose.
 func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	c := newCall(s, w, r, wire.Anthropic, provider.Chat)
-	w.Header()["X-Switchyard-Request-Id"] = []string{c.id}
 	req, ok := s.readAnthropic(c, true)
 	if !ok {
 		return

@@ -61,6 +61,9 @@ func (c *call) relayBody(ctx context.Context, ev *books.Event, d *route.Deployme
 	if cl, ok := d.Provider.(provider.Cleaner); ok {
 		body = cl.CleanBody(body)
 	}
+	if _, _, ok := splitModel(body, "model", d.Model); ok {
+		body = withModel(make([]byte, 0, len(body)+len(d.Model)), body, "model", d.Model)
+	}
 	ev.Outcome = books.Completed
 	c.record(ev, d)
 	c.served, c.status = d.Name, http.StatusOK

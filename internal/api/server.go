@@ -63,13 +63,24 @@ func New(o Options) *Server {
 	return s
 }
 
+// hdrRequestID is x-switchyard-request-id in canonical form, set directly
+// on the header map to save the canonicalization on every request.
+const hdrRequestID = "X-Switchyard-Request-Id"
+
+// requestID is the id ServeHTTP gave the request.
+func requestID(w http.ResponseWriter) string { return w.Header()[hdrRequestID][0] }
+
 // SetReady sets what /readyz reports. Shutdown sets it false first so load
 // balancers stop sending new requests before the listener closes.
 func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
 
 // ServeHTTP dispatches on the path. A switch rather than a pattern mux keeps
 // every miss (unknown path, wrong method) in the OpenAI error envelope.
+//
+// Every answer, errors and probes included, carries the request id: it is
+// what a user quotes when something went wrong.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header()[hdrRequestID] = []string{newRequestID()}
 	switch r.URL.Path {
 	case "/v1/chat/completions":
 		if s.method(w, r, http.MethodPost) {

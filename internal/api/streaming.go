@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsonw"
 	"github.com/switchyard/switchyard/internal/wire/openai"
 	"github.com/switchyard/switchyard/internal/wire/sse"
 )
@@ -74,8 +75,9 @@ var errIdleTimeout = errors.New("the provider sent nothing for longer than the d
 // streamRelay is the per-stream state, pooled: its SSE buffer is the largest
 // allocation a stream would otherwise make.
 type streamRelay struct {
-	fr flushingReader
-	rd *sse.Reader
+	fr   flushingReader
+	rd   *sse.Reader
+	name []byte // the public model name as a JSON string, for rewriting chunks
 }
 
 var relayPool = sync.Pool{New: func() any {
@@ -171,7 +173,14 @@ func (c *call) relayStream(ctx context.Context, ev *books.Event, d *route.Deploy
 			committed = true
 		}
 		w.Write(dataPrefix)
-		w.Write(data)
+		if head, tail, ok := splitModel(data, "model", d.Model); ok {
+			w.Write(head)
+			sr.name = jsonw.String(sr.name[:0], d.Model)
+			w.Write(sr.name)
+			w.Write(tail)
+		} else {
+			w.Write(data)
+		}
 		w.Write(eventEnd)
 		sr.fr.dirty = true
 		chunks++

@@ -59,11 +59,7 @@ func (c *call) relayTranslatedBody(ctx context.Context, ev *books.Event, d *rout
 	} else {
 		ev.Usage = answer.Usage
 	}
-	// Like a pass-through answer, a translated one names the model the cloud
-	// says served it (a dated snapshot, often); the public name otherwise.
-	if answer.Model == "" {
-		answer.Model = c.model.Name
-	}
+	answer.Model = d.Model // the public name (see model.go)
 	out, err := codecFor(c.in).encodeResponse(answer)
 	if err != nil {
 		return c.failed(ev, d, &failure{deployment: d.Name, status: resp.StatusCode, reason: "could not express the provider's answer: " + err.Error()}), false

@@ -23,12 +23,13 @@ type translation struct {
 
 var translationPool = sync.Pool{New: func() any { return &translation{evs: make([]wire.Event, 0, 8), out: make([]byte, 0, 4096)} }}
 
-// newStreamEncoder returns the encoder of the client's stream format.
-func (c *call) newStreamEncoder() wire.StreamEncoder {
+// newStreamEncoder returns the encoder of the client's stream format, naming
+// model, the public name of the model that answers.
+func (c *call) newStreamEncoder(model string) wire.StreamEncoder {
 	if c.in == wire.Anthropic {
-		return anthropic.NewStreamEncoder("msg_"+c.id[len("req_"):], c.model.Name)
+		return anthropic.NewStreamEncoder("msg_"+c.id[len("req_"):], model)
 	}
-	return openai.NewStreamEncoder("chatcmpl-"+c.id[len("req_"):], c.model.Name, time.Now().Unix(), c.req.IncludeUsage)
+	return openai.NewStreamEncoder("chatcmpl-"+c.id[len("req_"):], model, time.Now().Unix(), c.req.IncludeUsage)
 }
 
 // relayTranslatedStream relays a stream from another format event by event:
@@ -47,7 +48,7 @@ func (c *call) relayTranslatedStream(ctx context.Context, ev *books.Event, d *ro
 	fr := &flushingReader{r: resp.Body, f: flusher}
 	defer timer.Stop()
 	dec := codecFor(d.Provider.Format()).newDecoder(fr)
-	enc := c.newStreamEncoder()
+	enc := c.newStreamEncoder(d.Model)
 	t := translationPool.Get().(*translation)
 	defer translationPool.Put(t)
 	ev.Status = resp.StatusCode

@@ -87,7 +87,7 @@ func TestCloudErrorsReachClients(t *testing.T) {
 		{"bedrock throttle", bedrockThrottle, 429, "1", "rate limited"},
 		{"anthropic throttle", anthropicThrottle, 429, "7", "rate limited"},
 		{"gemini throttle", geminiThrottle, 429, "20", "rate limited"},
-		{"anthropic overload", anthropicOverload, 503, "", "Overloaded"},
+		{"anthropic overload", anthropicOverload, 503, "1", "overloaded (HTTP 529)"},
 		{"bedrock bad credentials", bedrockAuth, 502, "", "check its credentials"},
 		{"gemini bad key", geminiBadKey, 502, "", "check its credentials"},
 	}

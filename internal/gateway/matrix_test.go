@@ -108,6 +108,9 @@ func TestMatrixOpenAIClient(t *testing.T) {
 				t.Fatalf("non-stream: %v", err)
 			}
 			content := whole.Choices[0].Message.Content
+			if whole.Model != "chat" {
+				t.Errorf("answer names model %q, want the public name %q", whole.Model, "chat")
+			}
 			if n := len(strings.Fields(content)); n == 0 || n > 12 {
 				t.Errorf("content %q: want 1..12 words", content)
 			}
@@ -127,6 +130,9 @@ func TestMatrixOpenAIClient(t *testing.T) {
 			}
 			if err := stream.Err(); err != nil {
 				t.Fatalf("stream: %v", err)
+			}
+			if acc.Model != "chat" {
+				t.Errorf("stream names model %q, want the public name %q", acc.Model, "chat")
 			}
 			if got := acc.Choices[0].Message.Content; got != content {
 				t.Errorf("streamed content %q, want the whole answer's %q", got, content)
@@ -219,6 +225,9 @@ func TestMatrixAnthropicClient(t *testing.T) {
 				t.Fatalf("non-stream: %v", err)
 			}
 			content := textOf(whole)
+			if whole.Model != "chat" {
+				t.Errorf("answer names model %q, want the public name %q", whole.Model, "chat")
+			}
 			if n := len(strings.Fields(content)); n == 0 || n > 12 {
 				t.Errorf("content %q: want 1..12 words", content)
 			}
@@ -231,6 +240,9 @@ func TestMatrixAnthropicClient(t *testing.T) {
 
 			before = emu.Billed()
 			streamed := accumulate(t, gw, p)
+			if streamed.Model != "chat" {
+				t.Errorf("stream names model %q, want the public name %q", streamed.Model, "chat")
+			}
 			if textOf(&streamed) != content {
 				t.Errorf("streamed content %q, want the whole answer's %q", textOf(&streamed), content)
 			}

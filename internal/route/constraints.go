@@ -41,3 +41,11 @@ func (c *Constraints) Allows(d *Deployment) bool {
 func (c *Constraints) allowsPolicy(policy string) bool {
 	return c != nil && c.Override.Allows(policy)
 }
+
+// MayOverride reports whether the tenant may choose any routing policy per
+// request. Only such tenants see route reasons (x-switchyard-debug): the
+// reasons name deployments and prices a tenant confined to some of them
+// must not learn.
+func (c *Constraints) MayOverride() bool {
+	return c != nil && (c.Override.All || len(c.Override.Policies) > 0)
+}

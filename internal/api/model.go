@@ -1,0 +1,42 @@
+package api
+
+import (
+	"github.com/switchyard/switchyard/internal/wire/jsonw"
+	"github.com/tidwall/gjson"
+)
+
+// An answer names the public model that served it: the name the client
+// asked for, or a fallback's when a fallback answered. Clouds name their own
+// (a dated snapshot, a region-prefixed Bedrock id, an Azure deployment
+// name), which is the gateway's business, not the client's, and would tell a
+// client which cloud it landed on. Pass-through answers are rewritten in
+// place; translated ones are encoded with the public name.
+
+// splitModel finds the value of the JSON object's "model" member at path
+// ("model" at the top level, "message.model" in Anthropic's message_start)
+// and returns the bytes before and after it, or ok false when it is absent or
+// already name. The value is located by gjson, which skips nested values
+// without decoding them, so a chunk costs one scan of its first members.
+func splitModel(data []byte, path, name string) (head, tail []byte, ok bool) {
+	v := gjson.GetBytes(data, path)
+	if v.Type != gjson.String || v.Index <= 0 || v.Str == name {
+		return nil, nil, false
+	}
+	end := v.Index + len(v.Raw)
+	if end > len(data) {
+		return nil, nil, false
+	}
+	return data[:v.Index], data[end:], true
+}
+
+// withModel returns data with its model member at path set to name, appended
+// to dst; data itself when there is nothing to change.
+func withModel(dst, data []byte, path, name string) []byte {
+	head, tail, ok := splitModel(data, path, name)
+	if !ok {
+		return append(dst, data...)
+	}
+	dst = append(dst, head...)
+	dst = jsonw.String(dst, name)
+	return append(dst, tail...)
+}
