@@ -213,19 +213,39 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 		timer.Stop()
 		return c.upstreamError(ev, d, resp)
 	}
+	return c.relayAttempt(ctx, ev, d, resp, timer, pf, passthrough)
+}
+
+// relayAttempt relays d's answer through the codec for its format and the
+// client's.
+func (c *call) relayAttempt(ctx context.Context, ev *books.Event, d *route.Deployment, resp *http.Response, timer *time.Timer,
+	pf wire.Format, passthrough bool) (*failure, bool) {
+	var fc frameCodec
+	var fr *flushingReader
+	cl, _ := d.Provider.(provider.Cleaner)
 	switch {
-	case passthrough && pf == wire.Anthropic && c.req.Stream:
-		return c.relayAnthropicStream(ctx, ev, d, resp, timer)
-	case passthrough && pf == wire.Anthropic:
-		return c.relayAnthropicBody(ctx, ev, d, resp, timer)
-	case passthrough && c.req.Stream:
-		return c.relayStream(ctx, ev, d, resp, c.req.Stream && !c.req.IncludeUsage && c.op == provider.Chat, timer)
-	case passthrough:
-		return c.relayBody(ctx, ev, d, resp, timer)
 	case c.req.Stream:
-		return c.relayTranslatedStream(ctx, ev, d, resp, timer)
+		fr = newFlushingReader(resp.Body, c.w)
+		defer fr.release()
+		switch {
+		case passthrough && pf == wire.Anthropic:
+			fc = newAnthropicStream(fr, d.Model)
+		case passthrough:
+			// The gateway asked for usage when the client did not (see try).
+			forceUsage := !c.req.IncludeUsage && c.op == provider.Chat
+			fc = newOpenAIStream(fr, cl, forceUsage, d.Model)
+		default:
+			fc = newTranslatedStream(codecFor(pf).newDecoder(fr), c.newStreamEncoder(d.Model))
+		}
+	case passthrough && pf == wire.Anthropic:
+		fc = newAnthropicWhole(ev, resp, timer, d.Model)
+	case passthrough:
+		fc = newOpenAIWhole(ev, resp, timer, cl, d.Model)
+	default:
+		fc = newTranslatedWhole(ev, resp, timer, codecFor(pf), codecFor(c.in), d.Model)
 	}
-	return c.relayTranslatedBody(ctx, ev, d, resp, timer)
+	defer fc.release()
+	return c.relay(ctx, ev, d, resp, timer, fc, fr, c.req.Stream)
 }
 
 // transportFailure classifies an attempt that got no response at all.

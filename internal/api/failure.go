@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/wire"
@@ -261,4 +262,18 @@ func retryAfterSeconds(now, t time.Time) int64 {
 	}
 	wait := t.Sub(now)
 	return max(int64((wait+time.Second-1)/time.Second), 1)
+}
+
+// streamErrorBeforeAnswer handles an error event that arrived before any
+// content: like an error status, it fails over, and a throttle cools d down.
+func (c *call) streamErrorBeforeAnswer(ev *books.Event, d *route.Deployment, we *wire.Error) (*failure, bool) {
+	f := &failure{deployment: d.Name, status: we.HTTPStatus(), reason: "provider sent an error event before any answer: " + clip(we.Message, 200)}
+	if we.Kind == wire.ErrRateLimit {
+		wait := we.RetryAfter
+		if wait <= 0 {
+			wait = defaultRetryAfter
+		}
+		f.throttled, f.retryAfter = true, wait
+	}
+	return c.failed(ev, d, f), false
 }

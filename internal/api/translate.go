@@ -1,16 +1,14 @@
 package api
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"net/http"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/anthropic"
+	"github.com/switchyard/switchyard/internal/wire/openai"
 )
 
 // translate builds d's request body from the canonical form. A request the
@@ -41,33 +39,11 @@ func (c *call) translate(d *route.Deployment) (body []byte, f *failure, done boo
 	return body, nil, false
 }
 
-// relayTranslatedBody relays a whole answer from another format: decoded to
-// the canonical form, encoded in the client's.
-func (c *call) relayTranslatedBody(ctx context.Context, ev *books.Event, d *route.Deployment, resp *http.Response, timer *time.Timer) (*failure, bool) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
-	if err := readAnswer(buf, ev, resp, timer); err != nil {
-		return c.transportFailure(ctx, ev, d, err)
+// newStreamEncoder returns the encoder of the client's stream format, naming
+// model, the public name of the model that answers.
+func (c *call) newStreamEncoder(model string) wire.StreamEncoder {
+	if c.in == wire.Anthropic {
+		return anthropic.NewStreamEncoder("msg_"+c.id[len("req_"):], model)
 	}
-	answer, err := codecFor(d.Provider.Format()).decodeResponse(buf.Bytes())
-	if err != nil {
-		return c.failed(ev, d, &failure{deployment: d.Name, status: resp.StatusCode, reason: "could not read the provider's answer: " + err.Error()}), false
-	}
-	if answer.Estimated || answer.Usage == (wire.Usage{}) {
-		ev.Usage, ev.Estimated = estimate(len(c.body), buf.Len()), true
-	} else {
-		ev.Usage = answer.Usage
-	}
-	answer.Model = d.Model // the public name (see model.go)
-	out, err := codecFor(c.in).encodeResponse(answer)
-	if err != nil {
-		return c.failed(ev, d, &failure{deployment: d.Name, status: resp.StatusCode, reason: "could not express the provider's answer: " + err.Error()}), false
-	}
-	ev.Outcome = books.Completed
-	c.record(ev, d)
-	c.served, c.status = d.Name, http.StatusOK
-	c.headers(d.Name)
-	writeJSON(c.w, http.StatusOK, out)
-	return nil, true
+	return openai.NewStreamEncoder("chatcmpl-"+c.id[len("req_"):], model, time.Now().Unix(), c.req.IncludeUsage)
 }
