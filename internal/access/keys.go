@@ -16,8 +16,10 @@ import (
 
 // Principal is who a request comes from.
 type Principal struct {
-	KeyName string // the key's name, safe to log
-	Prefix  string // the key's first characters, safe to show
+	KeyID    string // stable id of the key, kept across rotations; config keys: "cfg_" + name
+	TenantID string // "" for config (bootstrap) keys
+	KeyName  string // the key's name, safe to log
+	Prefix   string // the key's first characters, safe to show
 }
 
 // digestSize is the size of an HMAC-SHA256 digest.
@@ -54,7 +56,7 @@ func (k *Keyring) Add(name, key string) error {
 	if _, ok := k.byHash[d]; ok {
 		return ErrDuplicate
 	}
-	k.byHash[d] = entry{digest: d, p: &Principal{KeyName: name, Prefix: Prefix(key)}}
+	k.byHash[d] = entry{digest: d, p: &Principal{KeyID: "cfg_" + name, KeyName: name, Prefix: Prefix(key)}}
 	return nil
 }
 

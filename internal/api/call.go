@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
 	"github.com/switchyard/switchyard/internal/wire/anthropic"
 	"github.com/switchyard/switchyard/internal/wire/openai"
@@ -188,10 +188,10 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 	}
 
 	c.attempts++
-	ev := &books.Event{
-		RequestID: c.id, Attempt: c.attempts, Key: c.who.KeyName, Model: c.model.Name,
-		Deployment: d.Name, Provider: d.Provider.Name(), Op: c.op.String(), Stream: c.req.Stream,
-		Start: time.Now(),
+	ev := &usage.Event{
+		RequestID: c.id, Attempt: c.attempts, KeyID: c.who.KeyID, KeyName: c.who.KeyName, TenantID: c.who.TenantID,
+		Model: c.model.Name, Deployment: d.Name, Provider: d.Provider.Name(), Op: c.op.String(), Stream: c.req.Stream,
+		Time: time.Now(),
 	}
 	ctx, cancel := context.WithCancelCause(c.r.Context())
 	defer cancel(nil)
@@ -218,7 +218,7 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 
 // relayAttempt relays d's answer through the codec for its format and the
 // client's.
-func (c *call) relayAttempt(ctx context.Context, ev *books.Event, d *route.Deployment, resp *http.Response, timer *time.Timer,
+func (c *call) relayAttempt(ctx context.Context, ev *usage.Event, d *route.Deployment, resp *http.Response, timer *time.Timer,
 	pf wire.Format, passthrough bool) (*failure, bool) {
 	var fc frameCodec
 	var fr *flushingReader
@@ -249,9 +249,9 @@ func (c *call) relayAttempt(ctx context.Context, ev *books.Event, d *route.Deplo
 }
 
 // transportFailure classifies an attempt that got no response at all.
-func (c *call) transportFailure(ctx context.Context, ev *books.Event, d *route.Deployment, err error) (*failure, bool) {
+func (c *call) transportFailure(ctx context.Context, ev *usage.Event, d *route.Deployment, err error) (*failure, bool) {
 	if c.r.Context().Err() != nil {
-		ev.Outcome = books.ClientAborted
+		ev.Outcome = usage.ClientAborted
 		c.record(ev, d)
 		return nil, true
 	}
@@ -269,7 +269,7 @@ func (c *call) transportFailure(ctx context.Context, ev *books.Event, d *route.D
 // errors that mean the deployment itself is misconfigured (bad provider key,
 // unknown deployment) fail over; errors about the client's request go back to
 // the client, since another cloud would reject it too.
-func (c *call) upstreamError(ev *books.Event, d *route.Deployment, resp *http.Response) (*failure, bool) {
+func (c *call) upstreamError(ev *usage.Event, d *route.Deployment, resp *http.Response) (*failure, bool) {
 	raw, _ := readLimited(resp.Body, 64<<10)
 	resp.Body.Close()
 	ev.Status = resp.StatusCode
@@ -311,7 +311,7 @@ func (c *call) upstreamError(ev *books.Event, d *route.Deployment, resp *http.Re
 		c.s.log.Warn("deployment misconfigured", "deployment", d.Name, "status", st, "request_id", c.id)
 	default:
 		// The client's request is at fault; another cloud would refuse it too.
-		ev.Outcome = books.Rejected
+		ev.Outcome = usage.Rejected
 		c.record(ev, d)
 		c.served = d.Name
 		c.headers(d.Name)
@@ -337,8 +337,8 @@ func clip(s string, n int) string {
 }
 
 // failed records a failed attempt on d and returns f.
-func (c *call) failed(ev *books.Event, d *route.Deployment, f *failure) *failure {
-	ev.Outcome = books.Failed
+func (c *call) failed(ev *usage.Event, d *route.Deployment, f *failure) *failure {
+	ev.Outcome, ev.Error = usage.Failed, clip(f.reason, 200)
 	c.record(ev, d)
 	switch {
 	case f.throttled:
@@ -361,20 +361,20 @@ func (c *call) headers(deployment string) {
 	h["X-Switchyard-Attempts"] = []string{strconv.Itoa(c.attempts)}
 }
 
-// record prices ev at d's prices and hands it to the books.
-func (c *call) record(ev *books.Event, d *route.Deployment) {
-	ev.Duration = time.Since(ev.Start)
-	if ev.Usage != (wire.Usage{}) {
-		ev.Cost = books.Cost(d.Price, ev.Usage)
-	}
-	c.s.sink.Record(ev)
-	c.res.Usage, c.res.TTFT = ev.Usage, ev.FirstByte
+// record hands ev to the settlement point, which prices, journals and
+// settles it, then tells the routing engine what the attempt used and cost.
+// A journal failure is logged there and does not change the client's answer:
+// the response is already on its way, and the event is in the log.
+func (c *call) record(ev *usage.Event, d *route.Deployment) {
+	ev.Duration = time.Since(ev.Time)
+	c.s.settle.Settle(ev)
+	c.res.Usage, c.res.Cost, c.res.TTFT = ev.Usage, ev.Cost, ev.TTFT
 	switch ev.Outcome {
-	case books.Completed:
+	case usage.Completed:
 		c.res.Outcome = route.Success
-	case books.Rejected:
+	case usage.Rejected:
 		c.res.Outcome = route.Rejected
-	case books.ClientAborted:
+	case usage.ClientAborted:
 		c.res.Outcome = route.Canceled
 	default: // Failed, Interrupted: the deployment's fault
 		c.res.Outcome = route.Failed

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
 	"github.com/switchyard/switchyard/internal/wire/openai"
 )
@@ -266,7 +266,7 @@ func retryAfterSeconds(now, t time.Time) int64 {
 
 // streamErrorBeforeAnswer handles an error event that arrived before any
 // content: like an error status, it fails over, and a throttle cools d down.
-func (c *call) streamErrorBeforeAnswer(ev *books.Event, d *route.Deployment, we *wire.Error) (*failure, bool) {
+func (c *call) streamErrorBeforeAnswer(ev *usage.Event, d *route.Deployment, we *wire.Error) (*failure, bool) {
 	f := &failure{deployment: d.Name, status: we.HTTPStatus(), reason: "provider sent an error event before any answer: " + clip(we.Message, 200)}
 	if we.Kind == wire.ErrRateLimit {
 		wait := we.RetryAfter

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/provider"
+	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
 )
 
@@ -16,7 +16,7 @@ import (
 // written, so that a failure while reading still fails over, and it is one
 // frame, content and done at once.
 type wholeAnswer struct {
-	ev    *books.Event
+	ev    *usage.Event
 	resp  *http.Response
 	timer *time.Timer
 	buf   *bytes.Buffer
@@ -26,7 +26,7 @@ type wholeAnswer struct {
 	text     textCounter
 }
 
-func (w *wholeAnswer) init(ev *books.Event, resp *http.Response, timer *time.Timer) {
+func (w *wholeAnswer) init(ev *usage.Event, resp *http.Response, timer *time.Timer) {
 	*w = wholeAnswer{ev: ev, resp: resp, timer: timer}
 }
 
@@ -64,7 +64,7 @@ var (
 	translatedWholePool = sync.Pool{New: func() any { return new(translatedWhole) }}
 )
 
-func newOpenAIWhole(ev *books.Event, resp *http.Response, timer *time.Timer, cl provider.Cleaner, model string) *openaiWhole {
+func newOpenAIWhole(ev *usage.Event, resp *http.Response, timer *time.Timer, cl provider.Cleaner, model string) *openaiWhole {
 	o := openaiWholePool.Get().(*openaiWhole)
 	o.init(ev, resp, timer)
 	o.cleaner, o.model = cl, model
@@ -77,7 +77,7 @@ func (o *openaiWhole) release() {
 	openaiWholePool.Put(o)
 }
 
-func newAnthropicWhole(ev *books.Event, resp *http.Response, timer *time.Timer, model string) *anthropicWhole {
+func newAnthropicWhole(ev *usage.Event, resp *http.Response, timer *time.Timer, model string) *anthropicWhole {
 	a := anthropicWholePool.Get().(*anthropicWhole)
 	a.init(ev, resp, timer)
 	a.model = model
@@ -89,7 +89,7 @@ func (a *anthropicWhole) release() {
 	anthropicWholePool.Put(a)
 }
 
-func newTranslatedWhole(ev *books.Event, resp *http.Response, timer *time.Timer, from, to *codec, model string) *translatedWhole {
+func newTranslatedWhole(ev *usage.Event, resp *http.Response, timer *time.Timer, from, to *codec, model string) *translatedWhole {
 	t := translatedWholePool.Get().(*translatedWhole)
 	t.init(ev, resp, timer)
 	t.decode, t.encode, t.model = from.decodeResponse, to.encodeResponse, model

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
 )
 
@@ -86,7 +86,7 @@ var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // answer. fr is the flushing reader the codec reads a stream through (nil for
 // a whole answer). done reports that the call is over; otherwise f says why
 // this attempt failed and the next may be tried.
-func (c *call) relay(ctx context.Context, ev *books.Event, d *route.Deployment, resp *http.Response, timer *time.Timer,
+func (c *call) relay(ctx context.Context, ev *usage.Event, d *route.Deployment, resp *http.Response, timer *time.Timer,
 	fc frameCodec, fr *flushingReader, stream bool) (f *failure, done bool) {
 	defer resp.Body.Close()
 	defer timer.Stop()
@@ -145,12 +145,12 @@ func (c *call) relay(ctx context.Context, ev *books.Event, d *route.Deployment, 
 	}
 	switch {
 	case err == nil:
-		ev.Outcome = books.Completed
+		ev.Outcome = usage.Completed
 		out = fc.end(out)
 	case c.r.Context().Err() != nil:
-		ev.Outcome = books.ClientAborted
+		ev.Outcome = usage.ClientAborted
 	default:
-		ev.Outcome = books.Interrupted
+		ev.Outcome = usage.Interrupted
 		if !upstreamErr {
 			msg := "the provider's stream broke off before the answer was complete"
 			if err != io.EOF {
@@ -169,11 +169,11 @@ func (c *call) relay(ctx context.Context, ev *books.Event, d *route.Deployment, 
 		writeJSON(c.w, http.StatusOK, out)
 		return nil, true
 	}
-	if len(out) > 0 && ev.Outcome != books.ClientAborted {
+	if len(out) > 0 && ev.Outcome != usage.ClientAborted {
 		c.w.Write(out)
 	}
 	fr.f.Flush()
-	if ev.Outcome == books.Completed {
+	if ev.Outcome == usage.Completed {
 		timer.Reset(drainGrace)
 		io.CopyN(io.Discard, resp.Body, drainLimit)
 		timer.Stop()
@@ -184,7 +184,7 @@ func (c *call) relay(ctx context.Context, ev *books.Event, d *route.Deployment, 
 // settleUsage fills in the event's usage: the provider's report where it
 // made one (always believed), else an estimate, marked as such: the prompt
 // from the request, the completion from the content actually delivered.
-func (c *call) settleUsage(ev *books.Event, fc frameCodec) {
+func (c *call) settleUsage(ev *usage.Event, fc frameCodec) {
 	u, prompt, completion := fc.usage()
 	if !prompt {
 		u.Prompt, u.Cached, u.CacheWrite = c.promptEstimate(), 0, 0
@@ -192,14 +192,17 @@ func (c *call) settleUsage(ev *books.Event, fc frameCodec) {
 	if !completion {
 		u.Completion, u.Reasoning = fc.delivered(), 0
 	}
-	ev.Usage, ev.Estimated = u, !prompt || !completion
+	ev.Usage, ev.Source = u, usage.Reported
+	if !prompt || !completion {
+		ev.Source = usage.Estimated
+	}
 }
 
 // readAnswer reads a whole (non-stream) answer into buf, within the size
 // cap and the attempt's response timeout, and fills in the event's status
 // and time to answer. The whole answer is read before anything is written,
 // so a failure while reading still fails over.
-func readAnswer(buf *bytes.Buffer, ev *books.Event, resp *http.Response, timer *time.Timer) error {
+func readAnswer(buf *bytes.Buffer, ev *usage.Event, resp *http.Response, timer *time.Timer) error {
 	if resp.ContentLength > 0 && resp.ContentLength <= maxUpstreamBody {
 		buf.Grow(int(resp.ContentLength))
 	}
@@ -207,7 +210,7 @@ func readAnswer(buf *bytes.Buffer, ev *books.Event, resp *http.Response, timer *
 	resp.Body.Close()
 	fired := !timer.Stop()
 	ev.Status = resp.StatusCode
-	ev.FirstByte = time.Since(ev.Start)
+	ev.TTFT = time.Since(ev.Time)
 	switch {
 	case err == nil && buf.Len() > maxUpstreamBody:
 		err = errors.New("answer larger than " + strconv.Itoa(maxUpstreamBody) + " bytes")

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
 	"github.com/switchyard/switchyard/internal/wire/openai"
 )
@@ -24,8 +24,10 @@ type Options struct {
 	// regions, route overrides), by key name. A key without an entry may
 	// reach every deployment and override nothing.
 	Constraints map[string]*route.Constraints
-	Sink        books.Sink   // receives one event per upstream attempt; may be nil
-	Log         *slog.Logger // may be nil
+	// Settler is the settlement point every upstream attempt's usage event
+	// goes to (internal/settle). Nil settles nothing: tests of the API alone.
+	Settler Settler
+	Log     *slog.Logger // may be nil
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
 	// MaxBodyBytes caps request bodies (413 beyond). Default 32 MiB.
@@ -38,7 +40,7 @@ type Options struct {
 type Server struct {
 	opts   Options
 	log    *slog.Logger
-	sink   books.Sink
+	settle Settler
 	ready  atomic.Bool
 	models []byte // the GET /v1/models answer, built once
 	byID   map[string][]byte
@@ -52,16 +54,26 @@ func New(o Options) *Server {
 	if o.BodyReadTimeout <= 0 {
 		o.BodyReadTimeout = 60 * time.Second
 	}
-	s := &Server{opts: o, log: o.Log, sink: o.Sink, byID: map[string][]byte{}}
+	s := &Server{opts: o, log: o.Log, settle: o.Settler, byID: map[string][]byte{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.sink == nil {
-		s.sink = books.Tee(nil)
+	if s.settle == nil {
+		s.settle = noSettler{}
 	}
 	s.buildModels(time.Now().Unix())
 	return s
 }
+
+// Settler takes each upstream attempt's usage event: it prices it, makes
+// it durable and settles budgets and routing feedback (internal/settle).
+type Settler interface {
+	Settle(e *usage.Event) error
+}
+
+type noSettler struct{}
+
+func (noSettler) Settle(*usage.Event) error { return nil }
 
 // hdrRequestID is x-switchyard-request-id in canonical form, set directly
 // on the header map to save the canonicalization on every request.

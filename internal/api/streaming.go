@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/usage"
 )
 
 // flushingReader sits between the upstream body and a stream codec and
@@ -65,13 +65,13 @@ func (fr *flushingReader) release() {
 // worth sending has arrived: from here on there is no failover, and the
 // upstream's silence is bounded by the idle timeout instead of the
 // first-byte one. It reports false when the first-byte timeout fired first.
-func (c *call) commitStream(ev *books.Event, d *route.Deployment, fr *flushingReader, timer *time.Timer) bool {
+func (c *call) commitStream(ev *usage.Event, d *route.Deployment, fr *flushingReader, timer *time.Timer) bool {
 	if !timer.Stop() {
 		return false
 	}
 	c.committed()
 	fr.watchIdle(d.Timeouts.Idle.D(), timer)
-	ev.FirstByte = time.Since(ev.Start)
+	ev.TTFT = time.Since(ev.Time)
 	h := c.w.Header()
 	h["Content-Type"] = sseType
 	h["Cache-Control"] = noCache

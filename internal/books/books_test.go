@@ -5,6 +5,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
 )
 
@@ -40,9 +41,9 @@ func TestCost(t *testing.T) {
 
 func TestMeter(t *testing.T) {
 	m := NewMeter([]string{"a", "b"})
-	m.Record(&Event{Deployment: "a", Outcome: Completed, Usage: wire.Usage{Prompt: 3, Completion: 4}, Cost: 7})
-	m.Record(&Event{Deployment: "a", Outcome: Failed})
-	m.Record(&Event{Deployment: "c", Outcome: Interrupted, Usage: wire.Usage{Prompt: 1}})
+	m.Settle(&usage.Event{Deployment: "a", Outcome: usage.Completed, Usage: wire.Usage{Prompt: 3, Completion: 4}, Cost: 7})
+	m.Settle(&usage.Event{Deployment: "a", Outcome: usage.Failed})
+	m.Settle(&usage.Event{Deployment: "c", Outcome: usage.Interrupted, Usage: wire.Usage{Prompt: 1}})
 	s := m.Snapshot()
 	if len(s) != 3 || s[0].Deployment != "a" || s[2].Deployment != "c" {
 		t.Fatalf("snapshot = %+v", s)

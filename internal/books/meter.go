@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/usage"
 )
 
 // Meter keeps running totals per deployment in memory: what the demo prints and
@@ -31,8 +32,8 @@ func NewMeter(deployments []string) *Meter {
 	return m
 }
 
-// Record implements Sink.
-func (m *Meter) Record(e *Event) {
+// Settle counts a settled usage event (a settle.Hook).
+func (m *Meter) Settle(e *usage.Event) {
 	t := m.known[e.Deployment]
 	if t == nil {
 		m.mu.Lock()
@@ -45,11 +46,11 @@ func (m *Meter) Record(e *Event) {
 	}
 	t.requests.Add(1)
 	switch e.Outcome {
-	case Completed:
+	case usage.Completed:
 		t.completed.Add(1)
-	case Failed, Rejected:
+	case usage.Failed, usage.Rejected:
 		t.failed.Add(1)
-	case Interrupted, ClientAborted:
+	case usage.Interrupted, usage.ClientAborted:
 		t.interrupted.Add(1)
 	}
 	if e.Usage.Prompt != 0 || e.Usage.Completion != 0 {
@@ -96,14 +97,4 @@ func (m *Meter) Snapshot() []Totals {
 	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Deployment < out[j].Deployment })
 	return out
-}
-
-// Tee sends every event to several sinks.
-type Tee []Sink
-
-// Record implements Sink.
-func (t Tee) Record(e *Event) {
-	for _, s := range t {
-		s.Record(e)
-	}
 }

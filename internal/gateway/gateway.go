@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/settle"
 )
 
 // Gateway is a configured gateway: its handler, routing table and listener.
@@ -25,6 +26,8 @@ type Gateway struct {
 	API    *api.Server
 	Routes *route.Table
 	Meter  *books.Meter
+	// Settler is the one settlement point every attempt's usage goes through.
+	Settler *settle.Settler
 
 	srv *http.Server
 	ln  net.Listener
@@ -63,11 +66,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	meter := books.NewMeter(names)
 	g := &Gateway{cfg: cfg, log: log, Routes: routes, Meter: meter}
+	g.Settler = settle.New(newDeploymentPrices(routes), nil, log, meter)
 	g.API = api.New(api.Options{
 		Routes:          routes,
 		Keys:            keys,
 		Constraints:     constraints,
-		Sink:            meter,
+		Settler:         g.Settler,
 		Log:             log,
 		AccessLog:       cfg.Log.Access,
 		MaxBodyBytes:    int64(cfg.Server.MaxBodyBytes),

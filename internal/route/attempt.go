@@ -3,7 +3,6 @@ package route
 import (
 	"time"
 
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/wire"
 )
@@ -192,6 +191,9 @@ type Result struct {
 	// billed none). It corrects the TPM quota and commitments, which were
 	// charged estimates at dispatch.
 	Usage wire.Usage
+	// Cost is what the settlement point priced Usage at: routing never
+	// prices anything itself.
+	Cost money.Nanos
 	// RetryAfter is a 429's Retry-After; zero means DefaultRetryAfter.
 	RetryAfter time.Duration
 }
@@ -225,15 +227,13 @@ func (a *Attempt) Done(r Result) {
 	}
 	u := r.Usage
 	d.tpm.adjust(a.start, u.Prompt+u.Completion-a.tokens)
-	var cost int64
 	if u != (wire.Usage{}) {
-		cost = int64(books.Cost(d.Price, u))
 		d.count.promptTokens.Add(u.Prompt)
 		d.count.completionTokens.Add(u.Completion)
-		d.count.cost.Add(cost)
+		d.count.cost.Add(int64(r.Cost))
 	}
 	if d.Contract != nil {
-		d.Contract.settle(a.claim, u, money.Nanos(cost))
+		d.Contract.settle(a.claim, u, r.Cost)
 	}
 
 	var ejectedNow bool
