@@ -3,8 +3,6 @@ package route
 import (
 	"math"
 	"math/bits"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/config"
@@ -29,7 +27,8 @@ import (
 //     organic traffic that would reach the commitment anyway counts toward
 //     the pace, so only what is missing is steered.
 //
-// The pace is anchored where the table was built: what was spent before
+// The pace is anchored where the first table with the contract was built
+// (a reload keeps the anchor unless the terms change): what was spent before
 // is not known, so the term so far is taken to have been on pace, until
 // SetSpent gives the books' figure. (Anchoring at the start of the term
 // instead would make a restarted gateway steer everything until it caught
@@ -54,32 +53,20 @@ type Contract struct {
 	start, end int64 // Unix nanoseconds
 	pacing     int64
 
-	// Spend: spent is the cost of every finished attempt since the anchor,
-	// at the covered deployments' prices; pending the estimated cost of the
-	// attempts in flight. The pace runs from anchorAt, when left was still
-	// to spend, to the end of the term.
-	spent    atomic.Int64
-	pending  atomic.Int64
-	anchorMu sync.Mutex
-	anchorAt atomic.Int64
-	left     atomic.Int64
-
-	// Capacity: tokens of the current minute, and totals for reports.
-	minute     fixedMinute
-	usedTokens atomic.Int64 // capacity tokens drawn within capacity, whole term
-	spilled    atomic.Int64 // attempts sent while the minute was full
+	// The drawdown lives in the table's State, so that it survives a
+	// reload.
+	*contractState
 }
 
-// newContract builds the run-time state of c for a table built at now.
-func newContract(c *config.Commitment, s *settings, now int64) *Contract {
+// newContract builds the run-time state of c for a table built at now,
+// drawing on the drawdown st keeps for it.
+func newContract(c *config.Commitment, s *settings, st *State, now int64) *Contract {
 	k := &Contract{
 		Name: c.Name, Provider: c.Provider, Kind: c.Kind, Start: c.Start, End: c.End,
 		Amount: c.Amount, PerMinute: c.CapacityPerMinute(), PricePerHour: c.PricePerHour,
 		start: c.Start.UnixNano(), end: c.End.UnixNano(), pacing: s.pacing,
 	}
-	at := min(max(now, k.start), k.end)
-	k.anchorAt.Store(at)
-	k.left.Store(int64(c.Amount) - prorate(int64(c.Amount), at-k.start, k.end-k.start))
+	k.contractState = st.contract(c.Name, contractTerms{amount: int64(c.Amount), start: k.start, end: k.end}, now)
 	w := c.TokenWeights
 	for i, f := range [4]float64{w.Input, w.CachedInput, w.Output, w.Reasoning} {
 		k.weights[i] = int64(math.Round(f * 1000))

@@ -54,7 +54,7 @@ func TestCapacityCommitment(t *testing.T) {
 func TestCapacityWeights(t *testing.T) {
 	c := &config.Commitment{Name: "k", Kind: config.CommitCapacity, TPM: 100,
 		TokenWeights: config.TokenWeights{Input: 1, CachedInput: 0.1, Output: 4, Reasoning: 4}}
-	k := newContract(c, &defaultSettings, 0)
+	k := newContract(c, &defaultSettings, NewState(), 0)
 	if n := k.need(1000, 256); n != 1000+4*256 {
 		t.Errorf("need = %d, want %d", n, 1000+4*256)
 	}

@@ -2,7 +2,6 @@
 package route
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/config"
@@ -11,8 +10,9 @@ import (
 
 // Deployment is one way to serve a model, with its live state: health,
 // quota use, latency estimates and counters. The exported fields are fixed
-// when the table is built; the state is safe for concurrent use and a zero
-// Deployment (as tests build them) starts healthy with default settings.
+// when the table is built; the state is shared, by name, with the same
+// deployment in every table built on the same State, and is safe for
+// concurrent use. A Deployment built by hand needs NewDeployment.
 type Deployment struct {
 	Name         string            // unique, shown in x-switchyard-deployment
 	Model        string            // the public model name
@@ -30,19 +30,18 @@ type Deployment struct {
 	// Contract is the commitment the deployment draws on, or nil.
 	Contract *Contract
 
-	// coolUntil is when a 429's Retry-After ends, in Unix nanoseconds; 0 when
-	// not cooling. Written by any request, read by every request: an atomic
-	// rather than a lock keeps ranking lock-free.
-	coolUntil atomic.Int64
-
-	health   health
-	rpm, tpm slidingMinute
-	inflight atomic.Int64
-	lat      latency
-	count    counters
+	// The live state (health, cooldown, quota windows, latency, counters)
+	// lives in the table's State, by name, so that it survives a reload.
+	*deploymentState
 
 	set   *settings // the table's; nil for a Deployment built by hand
 	model *Model    // nil for a Deployment built by hand
+}
+
+// NewDeployment returns a deployment outside any table, with fresh live
+// state and default settings, for tests and tools; set its exported fields.
+func NewDeployment(name string) *Deployment {
+	return &Deployment{Name: name, deploymentState: new(deploymentState)}
 }
 
 // CoolDown keeps the deployment out of rotation until t. Overlapping cooldowns

@@ -78,7 +78,7 @@ func TestFastestFollowsLatency(t *testing.T) {
 
 func TestPriorityOrder(t *testing.T) {
 	// a and b share priority 1 with weights 3:1; c is the backup at priority 2.
-	m := &Model{Deployments: deployments([2]int{1, 3}, [2]int{1, 1}, [2]int{2, 1}), Policy: Priority{}}
+	m := NewModel("", Priority{}, deployments([2]int{1, 3}, [2]int{1, 1}, [2]int{2, 1})...)
 	firsts := map[string]int{}
 	const n = 20000
 	for range n {
@@ -94,7 +94,7 @@ func TestPriorityOrder(t *testing.T) {
 }
 
 func TestWeightedIgnoresPriority(t *testing.T) {
-	m := &Model{Deployments: deployments([2]int{1, 1}, [2]int{5, 1}), Policy: Weighted{}}
+	m := NewModel("", Weighted{}, deployments([2]int{1, 1}, [2]int{5, 1})...)
 	firsts := map[string]int{}
 	const n = 10000
 	for range n {

@@ -10,13 +10,15 @@ import (
 func deployments(specs ...[2]int) []*Deployment {
 	var ds []*Deployment
 	for i, s := range specs {
-		ds = append(ds, &Deployment{Name: string(rune('a' + i)), Priority: s[0], Weight: s[1]})
+		d := NewDeployment(string(rune('a' + i)))
+		d.Priority, d.Weight = s[0], s[1]
+		ds = append(ds, d)
 	}
 	return ds
 }
 
 func TestCooldown(t *testing.T) {
-	m := &Model{Deployments: deployments([2]int{1, 1}, [2]int{2, 1}), Policy: Priority{}}
+	m := NewModel("", Priority{}, deployments([2]int{1, 1}, [2]int{2, 1})...)
 	now := time.Now()
 	a := m.Deployments[0]
 	a.CoolDown(now.Add(2 * time.Second))
@@ -47,7 +49,7 @@ func names(ds []*Deployment) []string {
 }
 
 func BenchmarkPlan(b *testing.B) {
-	m := &Model{Deployments: deployments([2]int{1, 3}, [2]int{1, 1}, [2]int{1, 2}, [2]int{2, 1}, [2]int{3, 1}), Policy: Priority{}}
+	m := NewModel("", Priority{}, deployments([2]int{1, 3}, [2]int{1, 1}, [2]int{1, 2}, [2]int{2, 1}, [2]int{3, 1})...)
 	var buf [16]*Deployment
 	now := time.Now()
 	b.ReportAllocs()

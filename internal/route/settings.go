@@ -77,6 +77,9 @@ type Options struct {
 	// math/rand/v2, which is. The simulator passes a seeded source to replay
 	// the same decisions.
 	Rand func() uint64
+	// State is the live state to build on: a reload passes the running
+	// table's State(). Default: a new one.
+	State *State
 }
 
 func (o Options) withDefaults() Options {

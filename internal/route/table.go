@@ -21,9 +21,16 @@ type Model struct {
 	Fallbacks []*Model
 	Chain     []*Model
 
-	budget retryBudget
-	output ewma // typical output tokens of a successful answer
-	set    *settings
+	// The retry budget and typical output live in the table's State, by
+	// name, so that they survive a reload.
+	*modelState
+	set *settings
+}
+
+// NewModel returns a model outside any table, with fresh live state and
+// default settings, for tests and tools.
+func NewModel(name string, policy Policy, deployments ...*Deployment) *Model {
+	return &Model{Name: name, Policy: policy, Deployments: deployments, modelState: new(modelState)}
 }
 
 func (m *Model) settings() *settings {
@@ -116,6 +123,7 @@ type Table struct {
 	policies    map[string]Policy
 	opts        Options
 	set         settings
+	state       *State
 }
 
 // NewTable builds the table from a validated config and the providers built
@@ -126,9 +134,15 @@ func NewTable(c *config.Config, providers map[string]provider.Provider) (*Table,
 
 // New builds the table from a validated config. providers holds the provider
 // clients by name; a nil map builds a table without them (deployments'
-// Provider is nil), for simulations and what-if reports.
+// Provider is nil), for simulations and what-if reports. The live state is
+// opts.State's when set (a reload passes the running table's), so that
+// deployments, models and commitments keep theirs by name; else it is new.
 func New(c *config.Config, providers map[string]provider.Provider, opts Options) (*Table, error) {
 	t := &Table{models: make(map[string]*Model, len(c.Models)), opts: opts.withDefaults(), set: newSettings(c.Routing)}
+	t.state = t.opts.State
+	if t.state == nil {
+		t.state = NewState()
+	}
 	t.policies = map[string]Policy{
 		config.RoutePriority:   Priority{},
 		config.RouteWeighted:   Weighted{},
@@ -139,12 +153,12 @@ func New(c *config.Config, providers map[string]provider.Provider, opts Options)
 	contracts := make(map[string]*Contract, len(c.Commitments))
 	built := t.opts.Clock.Now().UnixNano()
 	for i := range c.Commitments {
-		k := newContract(&c.Commitments[i], &t.set, built)
+		k := newContract(&c.Commitments[i], &t.set, t.state, built)
 		contracts[k.Name] = k
 		t.contracts = append(t.contracts, k)
 	}
 	for _, mc := range c.Models {
-		m := &Model{Name: mc.Name, set: &t.set}
+		m := &Model{Name: mc.Name, set: &t.set, modelState: t.state.model(mc.Name)}
 		routing := mc.Routing
 		if routing == "" {
 			routing = config.RoutePriority
@@ -165,6 +179,7 @@ func New(c *config.Config, providers map[string]provider.Provider, opts Options)
 				Name: dc.Name, Model: mc.Name, Native: dc.Model, Provider: p, ProviderName: dc.Provider, Region: dc.Region,
 				Price: dc.Price, Quota: dc.Quota, Priority: dc.Priority, Weight: max(dc.Weight, 1),
 				MaxConcurrent: dc.MaxConcurrent, Timeouts: pc.Timeouts, set: &t.set, model: m,
+				deploymentState: t.state.deployment(dc.Name),
 			}
 			if dc.Commitment != "" {
 				if d.Contract = contracts[dc.Commitment]; d.Contract == nil {
