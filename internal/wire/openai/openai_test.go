@@ -33,7 +33,9 @@ func TestParseChat(t *testing.T) {
 		{name: "empty messages", body: `{"model":"m","messages":[]}`, param: "messages", code: "missing_required_parameter"},
 		{name: "messages not array", body: `{"model":"m","messages":"hi"}`, param: "messages", code: "invalid_type"},
 		{name: "stream not bool", body: `{"model":"m","messages":[{}],"stream":"yes"}`, param: "stream", code: "invalid_type"},
-		{name: "negative max", body: `{"model":"m","messages":[{}],"max_tokens":-1}`, param: "max_tokens", code: "invalid_type"},
+		{name: "negative max", body: `{"model":"m","messages":[{}],"max_tokens":-1}`, param: "max_tokens", code: "invalid_value"},
+		{name: "zero max", body: `{"model":"m","messages":[{}],"max_tokens":0}`, param: "max_tokens", code: "invalid_value"},
+		{name: "zero max_completion", body: `{"model":"m","messages":[{}],"max_completion_tokens":0}`, param: "max_completion_tokens", code: "invalid_value"},
 		{name: "n too big", body: `{"model":"m","messages":[{}],"n":1000}`, param: "n", code: "invalid_value"},
 		{name: "options without stream", body: `{"model":"m","messages":[{}],"stream_options":{"include_usage":true}}`, param: "stream_options", code: "invalid_value"},
 	}

@@ -78,8 +78,11 @@ func parse(body []byte, kind string) (Request, *Error) {
 			if v.Type == gjson.Null {
 				break
 			}
-			if !isNonNegInt(v) {
-				bad = BadRequest(k.Str, "invalid_type", fmt.Sprintf("Invalid '%s': expected a non-negative integer.", k.Str))
+			// One rule for every model, whichever cloud serves it: a limit
+			// of zero tokens is no answer at all, and clouds disagree on
+			// whether to refuse it or ignore it.
+			if !isNonNegInt(v) || v.Int() < 1 {
+				bad = BadRequest(k.Str, "invalid_value", fmt.Sprintf("Invalid '%s': expected an integer of at least 1.", k.Str))
 				return false
 			}
 			if k.Str == "max_completion_tokens" || req.MaxTokens == 0 {
