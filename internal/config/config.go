@@ -49,6 +49,18 @@ type Server struct {
 	BodyReadTimeout Duration `yaml:"body_read_timeout"`
 	// IdleTimeout closes idle keep-alive connections. Default 120s.
 	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes caps a request's header block (431 beyond; net/http
+	// allows 4 KiB of slack over it). Default 64 KiB, about Envoy's 60 KiB.
+	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+	// MaxConnections caps open client connections. Past it, a few spare
+	// connections are served /healthz and /readyz only (others get 503 with
+	// Retry-After: 1) and the rest are closed at once. Default 10000; -1
+	// means no cap.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxInFlight caps requests being handled at once, probes excluded;
+	// past it requests get 503 with Retry-After: 1. Default 4096; -1 means
+	// no cap.
+	MaxInFlight int `yaml:"max_in_flight"`
 	// DrainDelay is how long /readyz reports 503 before the listener stops
 	// accepting, so load balancers can take the node out. Default 0.
 	DrainDelay Duration `yaml:"drain_delay"`

@@ -17,6 +17,9 @@ const (
 	DefaultGeminiBaseURL    = "https://generativelanguage.googleapis.com"
 	DefaultAnthropicVersion = "2023-06-01"
 	DefaultMaxBodyBytes     = 32 * MiB
+	DefaultMaxHeaderBytes   = 64 * KiB
+	DefaultMaxConnections   = 10000
+	DefaultMaxInFlight      = 4096
 )
 
 // Azure authentication schemes.
@@ -45,6 +48,15 @@ func (c *Config) SetDefaults() {
 	setDuration(&s.ReadHeaderTimeout, 10*time.Second)
 	setDuration(&s.BodyReadTimeout, 60*time.Second)
 	setDuration(&s.IdleTimeout, 120*time.Second)
+	if s.MaxHeaderBytes == 0 {
+		s.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if s.MaxConnections == 0 {
+		s.MaxConnections = DefaultMaxConnections
+	}
+	if s.MaxInFlight == 0 {
+		s.MaxInFlight = DefaultMaxInFlight
+	}
 	// DrainDelay defaults to 0: not every deployment has a load balancer
 	// to wait for.
 	setDuration(&s.ShutdownGrace, 30*time.Second)

@@ -26,9 +26,13 @@ const (
 	MinKeyLength    = 16
 	MinMaxBodyBytes = KiB
 	MaxMaxBodyBytes = GiB
-	MaxPriority     = 1000
-	MaxWeight       = 1_000_000
-	MaxConcurrent   = 1_000_000
+	// A header block must hold a long bearer token and SDK headers; past
+	// 1 MiB (net/http's default) it is an attack, not a client.
+	MinMaxHeaderBytes = 4 * KiB
+	MaxMaxHeaderBytes = MiB
+	MaxPriority       = 1000
+	MaxWeight         = 1_000_000
+	MaxConcurrent     = 1_000_000
 )
 
 var (
@@ -111,6 +115,15 @@ func (v *validator) server() {
 	s := &v.c.Server
 	if s.MaxBodyBytes < MinMaxBodyBytes || s.MaxBodyBytes > MaxMaxBodyBytes {
 		v.errorf("server.max_body_bytes", s.Pos, "must be between %v and %v", MinMaxBodyBytes, MaxMaxBodyBytes)
+	}
+	if s.MaxHeaderBytes < MinMaxHeaderBytes || s.MaxHeaderBytes > MaxMaxHeaderBytes {
+		v.errorf("server.max_header_bytes", s.Pos, "must be between %v and %v", MinMaxHeaderBytes, MaxMaxHeaderBytes)
+	}
+	if s.MaxConnections < -1 {
+		v.errorf("server.max_connections", s.Pos, "must be positive, or -1 for no cap")
+	}
+	if s.MaxInFlight < -1 {
+		v.errorf("server.max_in_flight", s.Pos, "must be positive, or -1 for no cap")
 	}
 	v.nonNegative("server.read_header_timeout", s.ReadHeaderTimeout, s.Pos)
 	v.nonNegative("server.body_read_timeout", s.BodyReadTimeout, s.Pos)
