@@ -192,3 +192,27 @@ func TestOtherAuthorizationSchemeKeepsAPIKey(t *testing.T) {
 		t.Errorf("%d %s, want 200", resp.StatusCode, body)
 	}
 }
+
+// TestZeroMaxTokensRefusedForEveryModel: a limit below one token gets the
+// same 400 naming the field whichever cloud serves the model, on both APIs,
+// and never reaches the cloud.
+func TestZeroMaxTokensRefusedForEveryModel(t *testing.T) {
+	for _, mc := range matrixClouds {
+		t.Run(mc.name, func(t *testing.T) {
+			g, emu := matrixGateway(t, mc)
+			for _, tc := range []struct{ path, body, param string }{
+				{"/v1/chat/completions", `{"model":"chat","max_tokens":0,"messages":[{"role":"user","content":"hi"}]}`, "max_tokens"},
+				{"/v1/chat/completions", `{"model":"chat","max_completion_tokens":0,"messages":[{"role":"user","content":"hi"}]}`, "max_completion_tokens"},
+				{"/v1/messages", `{"model":"chat","max_tokens":0,"messages":[{"role":"user","content":"hi"}]}`, "max_tokens"},
+			} {
+				resp, got := send(t, g, "POST", tc.path, tc.body, nil)
+				if resp.StatusCode != 400 || !strings.Contains(got, tc.param) || !strings.Contains(got, "invalid_request_error") {
+					t.Errorf("%s %s: %d %s, want 400 invalid_request_error naming %s", tc.path, tc.param, resp.StatusCode, got, tc.param)
+				}
+			}
+			if b := emu.Billed(); b.Received != 0 {
+				t.Errorf("the cloud received %d requests; a refused limit must not reach it", b.Received)
+			}
+		})
+	}
+}
