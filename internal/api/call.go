@@ -22,6 +22,7 @@ import (
 // call is one client request on its way through the deployments of a model.
 type call struct {
 	s     *Server
+	rt    *routes // the routes the request started with, kept to its end
 	w     http.ResponseWriter
 	r     *http.Request
 	id    string
@@ -47,7 +48,7 @@ type call struct {
 }
 
 func newCall(s *Server, w http.ResponseWriter, r *http.Request, in wire.Format, op provider.Op) *call {
-	return &call{s: s, w: w, r: r, in: in, op: op, id: requestID(w), start: time.Now()}
+	return &call{s: s, rt: s.cur.Load(), w: w, r: r, in: in, op: op, id: requestID(w), start: time.Now()}
 }
 
 // fail writes a gateway error in the client's format.
@@ -92,7 +93,7 @@ var errFirstByteTimeout = errors.New("no first byte before the timeout")
 // stop. Failover happens only before the first byte reaches the client.
 func (c *call) run() {
 	h := c.r.Header
-	cons := c.s.opts.Constraints[c.who.KeyName]
+	cons := c.rt.constraints[c.who.KeyName]
 	debug := len(h["X-Switchyard-Debug"]) > 0 && h.Get("X-Switchyard-Debug") == "1" && cons.MayOverride()
 	logDebug := c.s.log.Enabled(c.r.Context(), slog.LevelDebug)
 	var dec route.Decision // on the stack: routing allocates nothing
@@ -106,7 +107,7 @@ func (c *call) run() {
 	if v := h["X-Switchyard-Route"]; len(v) > 0 {
 		req.Policy = v[0]
 	}
-	if err := c.s.opts.Routes.Route(&req, &dec); err != nil {
+	if err := c.rt.table.Route(&req, &dec); err != nil {
 		c.fail(routeError(err, c.model.Name, req.Policy))
 		return
 	}

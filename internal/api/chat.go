@@ -21,7 +21,7 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 // openAI runs an OpenAI-format request: authenticate, read, parse, route.
 func (s *Server) openAI(w http.ResponseWriter, r *http.Request, op provider.Op, parse func([]byte) (openai.Request, *openai.Error)) {
 	c := newCall(s, w, r, wire.OpenAI, op)
-	if c.who = s.authenticate(w, r, wire.OpenAI); c.who == nil {
+	if c.who = s.authenticate(c.rt, w, r, wire.OpenAI); c.who == nil {
 		return
 	}
 	var e *openai.Error
@@ -33,7 +33,7 @@ func (s *Server) openAI(w http.ResponseWriter, r *http.Request, op provider.Op, 
 		writeError(w, e)
 		return
 	}
-	if c.model = s.opts.Routes.Model(c.req.Model); c.model == nil {
+	if c.model = c.rt.table.Model(c.req.Model); c.model == nil {
 		writeError(w, modelNotFound(c.req.Model))
 		return
 	}

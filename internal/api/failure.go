@@ -160,7 +160,7 @@ const whyUntried = "not tried: retry budget spent"
 // key may use, that were not tried, and that could have expressed the
 // request, with why each was passed over. It runs only on the error path.
 func (c *call) passedOver(now time.Time, fails []*failure, budgetSpent bool) []passedOver {
-	cons := c.s.opts.Constraints[c.who.KeyName]
+	cons := c.rt.constraints[c.who.KeyName]
 	var out []passedOver
 	visit := func(m *route.Model) {
 		for _, d := range m.Deployments {

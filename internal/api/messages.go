@@ -24,7 +24,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	c.canon = req
 	c.req = openai.Request{Model: req.Model, Stream: req.Stream, MaxTokens: int64(req.MaxTokens), N: 1}
-	if c.model = s.opts.Routes.Model(req.Model); c.model == nil {
+	if c.model = c.rt.table.Model(req.Model); c.model == nil {
 		c.fail(modelNotFound(req.Model))
 		return
 	}
@@ -41,7 +41,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.opts.Routes.Model(req.Model) == nil {
+	if c.rt.table.Model(req.Model) == nil {
 		c.fail(modelNotFound(req.Model))
 		return
 	}
@@ -52,7 +52,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 // Anthropic Messages request, answering the client itself on any failure.
 // A count_tokens request has no max_tokens, which Messages requires.
 func (s *Server) readAnthropic(c *call, counting bool) (*wire.Request, bool) {
-	if c.who = s.authenticate(c.w, c.r, wire.Anthropic); c.who == nil {
+	if c.who = s.authenticate(c.rt, c.w, c.r, wire.Anthropic); c.who == nil {
 		return nil, false
 	}
 	body, e := s.readBody(c.w, c.r)

@@ -2,7 +2,6 @@
 package api
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -18,6 +17,8 @@ import (
 
 // Options configure a Server.
 type Options struct {
+	// Routes, Keys and Constraints are the initial routes; SetRoutes
+	// replaces them.
 	Routes *route.Table
 	Keys   *access.Keyring
 	// Constraints are each key's routing constraints (allowed providers and
@@ -42,8 +43,7 @@ type Server struct {
 	log    *slog.Logger
 	settle Settler
 	ready  atomic.Bool
-	models []byte // the GET /v1/models answer, built once
-	byID   map[string][]byte
+	cur    atomic.Pointer[routes] // swapped whole by SetRoutes
 }
 
 // New returns a Server. It reports not ready until SetReady(true).
@@ -54,14 +54,14 @@ func New(o Options) *Server {
 	if o.BodyReadTimeout <= 0 {
 		o.BodyReadTimeout = 60 * time.Second
 	}
-	s := &Server{opts: o, log: o.Log, settle: o.Settler, byID: map[string][]byte{}}
+	s := &Server{opts: o, log: o.Log, settle: o.Settler}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.settle == nil {
 		s.settle = noSettler{}
 	}
-	s.buildModels(time.Now().Unix())
+	s.SetRoutes(o.Routes, o.Keys, o.Constraints)
 	return s
 }
 
@@ -111,8 +111,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.countTokens(w, r)
 		}
 	case "/v1/models":
-		if s.method(w, r, http.MethodGet) && s.authenticate(w, r, wire.OpenAI) != nil {
-			writeJSON(w, http.StatusOK, s.models)
+		if rt := s.cur.Load(); s.method(w, r, http.MethodGet) && s.authenticate(rt, w, r, wire.OpenAI) != nil {
+			writeJSON(w, http.StatusOK, rt.models)
 		}
 	case "/healthz":
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
@@ -124,8 +124,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		if id, ok := strings.CutPrefix(r.URL.Path, "/v1/models/"); ok {
-			if s.method(w, r, http.MethodGet) && s.authenticate(w, r, wire.OpenAI) != nil {
-				s.model(w, id)
+			if rt := s.cur.Load(); s.method(w, r, http.MethodGet) && s.authenticate(rt, w, r, wire.OpenAI) != nil {
+				rt.model(w, id)
 			}
 			return
 		}
@@ -145,31 +145,12 @@ func (s *Server) method(w http.ResponseWriter, r *http.Request, want string) boo
 }
 
 // model answers GET /v1/models/{id}.
-func (s *Server) model(w http.ResponseWriter, id string) {
-	if b, ok := s.byID[id]; ok {
+func (rt *routes) model(w http.ResponseWriter, id string) {
+	if b, ok := rt.byID[id]; ok {
 		writeJSON(w, http.StatusOK, b)
 		return
 	}
 	writeError(w, modelNotFound(id))
-}
-
-func (s *Server) buildModels(created int64) {
-	type model struct {
-		ID      string `json:"id"`
-		Object  string `json:"object"`
-		Created int64  `json:"created"`
-		OwnedBy string `json:"owned_by"`
-	}
-	list := struct {
-		Object string  `json:"object"`
-		Data   []model `json:"data"`
-	}{Object: "list", Data: []model{}}
-	for _, m := range s.opts.Routes.Models() {
-		mo := model{ID: m.Name, Object: "model", Created: created, OwnedBy: "switchyard"}
-		list.Data = append(list.Data, mo)
-		s.byID[m.Name], _ = json.Marshal(mo)
-	}
-	s.models, _ = json.Marshal(list)
 }
 
 func modelNotFound(name string) *openai.Error {
