@@ -1,0 +1,102 @@
+-- Raw usage events: one row per upstream attempt, keyed by (request id, attempt)
+-- so that writing an event twice stores it once. Times are Unix nanoseconds and
+-- money is int64 nano-dollars, so both backends store and return the same numbers.
+CREATE TABLE usage_events (
+    request_id         TEXT    NOT NULL,
+    attempt            INTEGER NOT NULL,
+    time_ns            BIGINT  NOT NULL,
+    tenant             TEXT    NOT NULL,
+    key_id             TEXT    NOT NULL,
+    key_name           TEXT    NOT NULL,
+    model              TEXT    NOT NULL,
+    deployment         TEXT    NOT NULL,
+    provider           TEXT    NOT NULL,
+    op                 TEXT    NOT NULL,
+    stream             INTEGER NOT NULL,
+    outcome            INTEGER NOT NULL,
+    status             INTEGER NOT NULL,
+    prompt_tokens      BIGINT  NOT NULL,
+    completion_tokens  BIGINT  NOT NULL,
+    cached_tokens      BIGINT  NOT NULL,
+    cache_write_tokens BIGINT  NOT NULL,
+    reasoning_tokens   BIGINT  NOT NULL,
+    source             INTEGER NOT NULL,
+    cost_nanos         BIGINT  NOT NULL,
+    price_version      TEXT    NOT NULL,
+    unpriced           INTEGER NOT NULL,
+    ttft_ns            BIGINT  NOT NULL,
+    duration_ns        BIGINT  NOT NULL,
+    error              TEXT    NOT NULL,
+    PRIMARY KEY (request_id, attempt)
+);
+
+-- Prune and Spend's partial hours scan by time.
+CREATE INDEX usage_events_time ON usage_events (time_ns);
+
+-- Hourly rollups, kept for ever. bucket is the hour's start in Unix seconds (UTC).
+CREATE TABLE usage_hourly (
+    bucket          BIGINT  NOT NULL,
+    tenant          TEXT    NOT NULL,
+    key_id          TEXT    NOT NULL,
+    key_name        TEXT    NOT NULL,
+    model           TEXT    NOT NULL,
+    deployment      TEXT    NOT NULL,
+    provider        TEXT    NOT NULL,
+    attempts        BIGINT  NOT NULL,
+    completed       BIGINT  NOT NULL,
+    interrupted     BIGINT  NOT NULL,
+    client_aborted  BIGINT  NOT NULL,
+    unpriced        BIGINT  NOT NULL,
+    rep_prompt      BIGINT  NOT NULL,
+    rep_completion  BIGINT  NOT NULL,
+    rep_cached      BIGINT  NOT NULL,
+    rep_cache_write BIGINT  NOT NULL,
+    rep_reasoning   BIGINT  NOT NULL,
+    est_prompt      BIGINT  NOT NULL,
+    est_completion  BIGINT  NOT NULL,
+    est_cached      BIGINT  NOT NULL,
+    est_cache_write BIGINT  NOT NULL,
+    est_reasoning   BIGINT  NOT NULL,
+    cost_reported   BIGINT  NOT NULL,
+    cost_estimated  BIGINT  NOT NULL,
+    PRIMARY KEY (bucket, tenant, key_id, key_name, model, deployment, provider)
+);
+
+-- Daily rollups: the same sums per UTC day, so that a month's report reads
+-- thousands of rows, not millions. bucket is the day's start in Unix seconds.
+CREATE TABLE usage_daily (
+    bucket          BIGINT  NOT NULL,
+    tenant          TEXT    NOT NULL,
+    key_id          TEXT    NOT NULL,
+    key_name        TEXT    NOT NULL,
+    model           TEXT    NOT NULL,
+    deployment      TEXT    NOT NULL,
+    provider        TEXT    NOT NULL,
+    attempts        BIGINT  NOT NULL,
+    completed       BIGINT  NOT NULL,
+    interrupted     BIGINT  NOT NULL,
+    client_aborted  BIGINT  NOT NULL,
+    unpriced        BIGINT  NOT NULL,
+    rep_prompt      BIGINT  NOT NULL,
+    rep_completion  BIGINT  NOT NULL,
+    rep_cached      BIGINT  NOT NULL,
+    rep_cache_write BIGINT  NOT NULL,
+    rep_reasoning   BIGINT  NOT NULL,
+    est_prompt      BIGINT  NOT NULL,
+    est_completion  BIGINT  NOT NULL,
+    est_cached      BIGINT  NOT NULL,
+    est_cache_write BIGINT  NOT NULL,
+    est_reasoning   BIGINT  NOT NULL,
+    cost_reported   BIGINT  NOT NULL,
+    cost_estimated  BIGINT  NOT NULL,
+    PRIMARY KEY (bucket, tenant, key_id, key_name, model, deployment, provider)
+);
+
+-- Price versions seen in config. Immutable: an id always means the same rates.
+CREATE TABLE price_versions (
+    id                TEXT    NOT NULL PRIMARY KEY,
+    deployment        TEXT    NOT NULL,
+    effective_from_ns BIGINT  NOT NULL,
+    rates             TEXT    NOT NULL,
+    first_seen_ns     BIGINT  NOT NULL
+);

@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite": the binary stays cgo-free
+)
+
+// OpenSQLite opens (creating and migrating) the SQLite store at path, in WAL
+// mode. Writes go through one connection, since SQLite has one writer anyway
+// and this way they queue in Go rather than spin on SQLITE_BUSY; reads use a
+// separate pool that WAL lets run beside the writer.
+func OpenSQLite(ctx context.Context, path string) (Store, error) {
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction never
+	// fails half-way on upgrading a read lock.
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(ctx, w, "sqlite", ""); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	return &sqlStore{d: dialect{name: "sqlite", maxParams: 32766}, w: w, r: r}, nil
+}

@@ -1,0 +1,551 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/usage"
+	"github.com/switchyard/switchyard/internal/wire"
+)
+
+// dialect is what differs between the backends at run time; the SQL itself
+// sticks to what SQLite and Postgres both accept (ON CONFLICT, RETURNING,
+// integer division, CAST AS BIGINT).
+type dialect struct {
+	name      string
+	maxParams int  // bind parameters one statement may carry
+	dollar    bool // placeholders are $1, $2… rather than ?
+}
+
+// sqlStore is the one implementation both backends share, over database/sql.
+type sqlStore struct {
+	d      dialect
+	w      *sql.DB // writes; SQLite's holds a single connection
+	r      *sql.DB // reads; SQLite's is a separate pool, Postgres's is w
+	onStop func()
+}
+
+func (s *sqlStore) Backend() string { return s.d.name }
+
+func (s *sqlStore) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	if s.onStop != nil {
+		s.onStop()
+	}
+	if err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// bind rewrites ? placeholders for dialects that number them. The queries
+// here hold no ? inside string literals.
+func (s *sqlStore) bind(q string) string {
+	if !s.d.dollar {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + len(q)/4)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+var eventCols = []string{
+	"request_id", "attempt", "time_ns", "tenant", "key_id", "key_name", "model", "deployment", "provider",
+	"op", "stream", "outcome", "status",
+	"prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens",
+	"source", "cost_nanos", "price_version", "unpriced", "ttft_ns", "duration_ns", "error",
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func appendEventArgs(args []any, e *usage.Event) []any {
+	u := e.Usage
+	return append(args,
+		e.RequestID, int64(e.Attempt), e.Time.UnixNano(), e.TenantID, e.KeyID, e.KeyName, e.Model, e.Deployment, e.Provider,
+		e.Op, b2i(e.Stream), int64(e.Outcome), int64(e.Status),
+		u.Prompt, u.Completion, u.Cached, u.CacheWrite, u.Reasoning,
+		int64(e.Source), int64(e.Cost), e.PriceVersion, b2i(e.Unpriced), int64(e.TTFT), int64(e.Duration), e.Error)
+}
+
+// values writes n rows of cols placeholders: (?,?),(?,?)
+func values(b *strings.Builder, rows, cols int) {
+	row := "(" + strings.Repeat("?,", cols-1) + "?)"
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+}
+
+type eventID struct {
+	request string
+	attempt int
+}
+
+func (s *sqlStore) Apply(ctx context.Context, events []usage.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	// First copy of each id wins, as it would across batches.
+	seen := make(map[eventID]bool, len(events))
+	batch := make([]*usage.Event, 0, len(events))
+	for i := range events {
+		e := &events[i]
+		if err := checkEvent(e); err != nil {
+			return fmt.Errorf("store: apply: %w", err)
+		}
+		id := eventID{e.RequestID, e.Attempt}
+		if !seen[id] {
+			seen[id] = true
+			batch = append(batch, e)
+		}
+	}
+
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: apply: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+
+	inserted, err := s.insertEvents(ctx, tx, batch)
+	if err != nil {
+		return err
+	}
+	r := newRollups()
+	for _, e := range batch {
+		if inserted[eventID{e.RequestID, e.Attempt}] {
+			r.add(e)
+		}
+	}
+	if err := s.upsertRollups(ctx, tx, "usage_hourly", r.hourly); err != nil {
+		return err
+	}
+	if err := s.upsertRollups(ctx, tx, "usage_daily", r.daily); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: apply: commit: %w", err)
+	}
+	return nil
+}
+
+// insertEvents inserts the events not stored yet and returns which those were.
+func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.Event) (map[eventID]bool, error) {
+	inserted := make(map[eventID]bool, len(batch))
+	per := s.d.maxParams / len(eventCols)
+	head := "INSERT INTO usage_events (" + strings.Join(eventCols, ",") + ") VALUES "
+	tail := " ON CONFLICT (request_id, attempt) DO NOTHING RETURNING request_id, attempt"
+	args := make([]any, 0, min(per, len(batch))*len(eventCols))
+	for start := 0; start < len(batch); start += per {
+		chunk := batch[start:min(start+per, len(batch))]
+		var b strings.Builder
+		b.WriteString(head)
+		values(&b, len(chunk), len(eventCols))
+		b.WriteString(tail)
+		args = args[:0]
+		for _, e := range chunk {
+			args = appendEventArgs(args, e)
+		}
+		rows, err := tx.QueryContext(ctx, s.bind(b.String()), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: apply: insert events: %w", err)
+		}
+		for rows.Next() {
+			var id eventID
+			if err := rows.Scan(&id.request, &id.attempt); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: apply: insert events: %w", err)
+			}
+			inserted[id] = true
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("store: apply: insert events: %w", err)
+		}
+	}
+	return inserted, nil
+}
+
+// upsertRollups adds m's sums into table. Keys go in sorted order so that
+// concurrent writers (Postgres replicas) lock rows in the same order and
+// cannot deadlock.
+func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, table string, m map[rollupKey]*sums) error {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]rollupKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+
+	cols := len(rollupKeyCols) + rollupSumN
+	var set strings.Builder
+	for i, c := range rollupSumCols {
+		if i > 0 {
+			set.WriteByte(',')
+		}
+		fmt.Fprintf(&set, "%s = %s.%s + excluded.%s", c, table, c, c)
+	}
+	head := "INSERT INTO " + table + " (" + strings.Join(rollupKeyCols, ",") + "," + strings.Join(rollupSumCols[:], ",") + ") VALUES "
+	tail := " ON CONFLICT (" + strings.Join(rollupKeyCols, ",") + ") DO UPDATE SET " + set.String()
+	per := s.d.maxParams / cols
+	args := make([]any, 0, min(per, len(keys))*cols)
+	for start := 0; start < len(keys); start += per {
+		chunk := keys[start:min(start+per, len(keys))]
+		var b strings.Builder
+		b.WriteString(head)
+		values(&b, len(chunk), cols)
+		b.WriteString(tail)
+		args = args[:0]
+		for _, k := range chunk {
+			args = append(args, k.bucket, k.tenant, k.keyID, k.keyName, k.model, k.deployment, k.provider)
+			for _, v := range m[k] {
+				args = append(args, v)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.bind(b.String()), args...); err != nil {
+			return fmt.Errorf("store: apply: %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func (a rollupKey) less(b rollupKey) bool {
+	if a.bucket != b.bucket {
+		return a.bucket < b.bucket
+	}
+	for _, x := range [...][2]string{
+		{a.tenant, b.tenant}, {a.keyID, b.keyID}, {a.keyName, b.keyName},
+		{a.model, b.model}, {a.deployment, b.deployment}, {a.provider, b.provider},
+	} {
+		if x[0] != x[1] {
+			return x[0] < x[1]
+		}
+	}
+	return false
+}
+
+func (s *sqlStore) Events(ctx context.Context, requestID string) ([]usage.Event, error) {
+	q := "SELECT " + strings.Join(eventCols, ",") + " FROM usage_events WHERE request_id = ? ORDER BY attempt"
+	rows, err := s.r.QueryContext(ctx, s.bind(q), requestID)
+	if err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	var out []usage.Event
+	for rows.Next() {
+		var (
+			e                                usage.Event
+			u                                wire.Usage
+			attempt, timeNs, stream, outcome int64
+			status, source, cost, unpriced   int64
+			ttft, dur                        int64
+		)
+		if err := rows.Scan(&e.RequestID, &attempt, &timeNs, &e.TenantID, &e.KeyID, &e.KeyName, &e.Model, &e.Deployment, &e.Provider,
+			&e.Op, &stream, &outcome, &status,
+			&u.Prompt, &u.Completion, &u.Cached, &u.CacheWrite, &u.Reasoning,
+			&source, &cost, &e.PriceVersion, &unpriced, &ttft, &dur, &e.Error); err != nil {
+			return nil, fmt.Errorf("store: events: %w", err)
+		}
+		e.Attempt = int(attempt)
+		e.Time = time.Unix(0, timeNs).UTC()
+		e.Stream = stream != 0
+		e.Outcome = usage.Outcome(outcome)
+		e.Status = int(status)
+		e.Usage = u
+		e.Source = usage.Source(source)
+		e.Cost = money.Nanos(cost)
+		e.Unpriced = unpriced != 0
+		e.TTFT = time.Duration(ttft)
+		e.Duration = time.Duration(dur)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	return out, nil
+}
+
+// rollupSource is the FROM clause reading hourly rollups over hours and
+// daily ones over days, as one relation u with the rollup columns.
+func rollupSource(hours []span, days span) (string, []any) {
+	cols := strings.Join(rollupKeyCols, ",") + "," + strings.Join(rollupSumCols[:], ",")
+	var parts []string
+	var args []any
+	var conds []string
+	for _, h := range hours {
+		if !h.empty() {
+			conds = append(conds, "(bucket >= ? AND bucket < ?)")
+			args = append(args, h.from, h.to)
+		}
+	}
+	if len(conds) > 0 {
+		parts = append(parts, "SELECT "+cols+" FROM usage_hourly WHERE "+strings.Join(conds, " OR "))
+	}
+	if !days.empty() {
+		parts = append(parts, "SELECT "+cols+" FROM usage_daily WHERE bucket >= ? AND bucket < ?")
+		args = append(args, days.from, days.to)
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "(" + strings.Join(parts, " UNION ALL ") + ") u", args
+}
+
+func (s *sqlStore) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) {
+	hourly, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	from, to := q.hourRange()
+	hours, days := plan(from, to, hourly)
+	src, args := rollupSource(hours, days)
+	if src == "" {
+		return nil, nil
+	}
+	var groupCols, labels []string
+	for _, g := range q.GroupBy {
+		d := dimensions[g]
+		groupCols = append(groupCols, d.cols...)
+		labels = append(labels, d.labels...)
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for _, c := range groupCols {
+		b.WriteString(c)
+		b.WriteByte(',')
+	}
+	for i, c := range rollupSumCols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		// SUM of bigint is numeric in Postgres; cast so both return int64.
+		fmt.Fprintf(&b, "CAST(COALESCE(SUM(%s), 0) AS BIGINT)", c)
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(src)
+	if len(groupCols) > 0 {
+		b.WriteString(" GROUP BY ")
+		b.WriteString(strings.Join(groupCols, ","))
+	}
+
+	rows, err := s.r.QueryContext(ctx, s.bind(b.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: usage: %w", err)
+	}
+	defer rows.Close()
+	var out []UsageRow
+	dest := make([]any, len(labels)+rollupSumN)
+	for rows.Next() {
+		gv := make([]any, len(labels))
+		for i, l := range labels {
+			if l == "day" || l == "hour" {
+				gv[i] = new(int64)
+			} else {
+				gv[i] = new(string)
+			}
+			dest[i] = gv[i]
+		}
+		var v sums
+		for i := range v {
+			dest[len(labels)+i] = &v[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("store: usage: %w", err)
+		}
+		if v[0] == 0 {
+			continue // totals over nothing
+		}
+		row := rowFromSums(&v)
+		if len(labels) > 0 {
+			row.Group = make(map[string]string, len(labels))
+		}
+		for i, l := range labels {
+			switch p := gv[i].(type) {
+			case *int64:
+				row.Group[l] = formatDim(l, *p)
+			case *string:
+				row.Group[l] = *p
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: usage: %w", err)
+	}
+	sortRows(out, labels)
+	return out, nil
+}
+
+func rowFromSums(v *sums) UsageRow {
+	return UsageRow{
+		Attempts:         v[0],
+		Completed:        v[1],
+		Failed:           v[0] - v[1],
+		Interrupted:      v[2],
+		ClientAborted:    v[3],
+		UnpricedAttempts: v[4],
+		Reported:         Tokens{v[5], v[6], v[7], v[8], v[9]},
+		Estimated:        Tokens{v[10], v[11], v[12], v[13], v[14]},
+		CostReported:     money.Nanos(v[15]),
+		CostEstimated:    money.Nanos(v[16]),
+		Cost:             money.Nanos(v[15] + v[16]),
+	}
+}
+
+// nsBounds clamps t to what int64 nanoseconds hold; zero means open.
+func nsBound(t time.Time, open int64) int64 {
+	switch {
+	case t.IsZero():
+		return open
+	case t.Year() >= 2262:
+		return math.MaxInt64
+	case t.Year() < 1678:
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func (s *sqlStore) Spend(ctx context.Context, from, to time.Time) (map[string]money.Nanos, error) {
+	fromNs, toNs := nsBound(from, 0), nsBound(to, math.MaxInt64)
+	out := map[string]money.Nanos{}
+	if fromNs >= toNs {
+		return out, nil
+	}
+	// Whole hours inside [from, to): ceil(from) .. floor(to), in seconds.
+	const nsPerSec = int64(time.Second)
+	hFrom := ceilTo(ceilDiv(max(fromNs, 0), nsPerSec), hourSec)
+	hTo := min(floorTo(toNs/nsPerSec, hourSec), maxSec)
+	var edges [][2]int64 // raw-event ranges, in ns
+	if hFrom < hTo {
+		hours, days := plan(hFrom, hTo, false)
+		src, args := rollupSource(hours, days)
+		q := "SELECT deployment, CAST(SUM(cost_reported + cost_estimated) AS BIGINT) FROM " + src + " GROUP BY deployment"
+		if err := s.sumInto(ctx, out, q, args...); err != nil {
+			return nil, err
+		}
+		edges = [][2]int64{{fromNs, hFrom * nsPerSec}, {hTo * nsPerSec, toNs}}
+	} else {
+		edges = [][2]int64{{fromNs, toNs}}
+	}
+	for _, e := range edges {
+		if e[0] >= e[1] {
+			continue
+		}
+		q := "SELECT deployment, CAST(SUM(cost_nanos) AS BIGINT) FROM usage_events WHERE time_ns >= ? AND time_ns < ? GROUP BY deployment"
+		if err := s.sumInto(ctx, out, q, e[0], e[1]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+func (s *sqlStore) sumInto(ctx context.Context, out map[string]money.Nanos, q string, args ...any) error {
+	rows, err := s.r.QueryContext(ctx, s.bind(q), args...)
+	if err != nil {
+		return fmt.Errorf("store: spend: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dep string
+		var n int64
+		if err := rows.Scan(&dep, &n); err != nil {
+			return fmt.Errorf("store: spend: %w", err)
+		}
+		out[dep] += money.Nanos(n)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: spend: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) RecordPriceVersion(ctx context.Context, v PriceVersion) error {
+	if v.ID == "" {
+		return errors.New("store: price version: empty id")
+	}
+	res, err := s.w.ExecContext(ctx, s.bind(
+		"INSERT INTO price_versions (id, deployment, effective_from_ns, rates, first_seen_ns) VALUES (?,?,?,?,?) ON CONFLICT (id) DO NOTHING"),
+		v.ID, v.Deployment, nsBound(v.From, 0), v.Rates, time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: price version %q: %w", v.ID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return nil
+	}
+	var dep, rates string
+	var fromNs int64
+	err = s.w.QueryRowContext(ctx, s.bind("SELECT deployment, effective_from_ns, rates FROM price_versions WHERE id = ?"), v.ID).
+		Scan(&dep, &fromNs, &rates)
+	if err != nil {
+		return fmt.Errorf("store: price version %q: %w", v.ID, err)
+	}
+	if dep != v.Deployment || fromNs != nsBound(v.From, 0) || rates != v.Rates {
+		return fmt.Errorf("%w: %q", ErrPriceVersionConflict, v.ID)
+	}
+	return nil
+}
+
+func (s *sqlStore) PriceVersions(ctx context.Context) ([]PriceVersion, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT id, deployment, effective_from_ns, rates FROM price_versions")
+	if err != nil {
+		return nil, fmt.Errorf("store: price versions: %w", err)
+	}
+	defer rows.Close()
+	var out []PriceVersion
+	for rows.Next() {
+		var v PriceVersion
+		var fromNs int64
+		if err := rows.Scan(&v.ID, &v.Deployment, &fromNs, &v.Rates); err != nil {
+			return nil, fmt.Errorf("store: price versions: %w", err)
+		}
+		v.From = time.Unix(0, fromNs).UTC()
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: price versions: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, s.bind("DELETE FROM usage_events WHERE time_ns < ?"), nsBound(before, 0))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	return n, nil
+}
