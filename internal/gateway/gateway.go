@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/listen"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/settle"
@@ -78,12 +79,18 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		BodyReadTimeout: cfg.Server.BodyReadTimeout.D(),
 	})
 	g.srv = &http.Server{
-		Handler:           g.API,
+		// Outside in: every body read (net/http's own drain included) has a
+		// deadline and an answer before the body's end closes the connection;
+		// then the in-flight cap, which also refuses all but probes on
+		// connections past the connection cap (see Listen).
+		Handler:           listen.Bodies(listen.Shed(g.API, cfg.Server.MaxInFlight), cfg.Server.BodyReadTimeout.D()),
+		ConnContext:       listen.ConnContext,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
 		IdleTimeout:       cfg.Server.IdleTimeout.D(),
+		MaxHeaderBytes:    int(cfg.Server.MaxHeaderBytes),
 		// No ReadTimeout or WriteTimeout: both would cut long streams. The body
-		// read is bounded per request (api.Options.BodyReadTimeout), upstream
-		// waits by the deployments' timeouts.
+		// read is bounded per request (listen.Bodies), upstream waits by the
+		// deployments' timeouts.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	return g, nil
@@ -96,7 +103,10 @@ func (g *Gateway) Listen() error {
 	if err != nil {
 		return fmt.Errorf("gateway: listen %s: %w", g.cfg.Listen, err)
 	}
-	g.ln = ln
+	// Past server.max_connections, a few spare connections on a short
+	// probation still get /healthz and /readyz answered (others 503), so
+	// probes see a busy node as alive; past those, connections are closed.
+	g.ln = listen.Limit(ln, g.cfg.Server.MaxConnections, listen.DefaultSpare, listen.DefaultProbation)
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package listen
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -72,6 +74,11 @@ func (s *Shedder) refuse(w http.ResponseWriter, r *http.Request, msg string) {
 		body = anthropic.EncodeError(&wire.Error{Status: e.Status, Kind: wire.ErrOverloaded, Code: e.Code, Message: msg})
 	}
 	h := w.Header()
+	if h.Get("X-Switchyard-Request-Id") == "" {
+		// Shed before the API handler gave it one: a user quoting a 503
+		// still has an id to quote.
+		h.Set("X-Switchyard-Request-Id", fmt.Sprintf("req_%016x%08x", rand.Uint64(), rand.Uint32()))
+	}
 	h.Set("Retry-After", "1")
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
