@@ -123,6 +123,11 @@ func (dec *Decision) acquire(c *Candidate, now int64) bool {
 		cl = d.Contract.reserve(now, dec.in.PromptTokens, c.out, c.Cost)
 	}
 	d.count.attempts.Add(1)
+	if dec.attempts > 0 {
+		// Next moves on only after an attempt failed: this one is a
+		// failover.
+		d.count.retries.Add(1)
+	}
 	if probe {
 		d.count.probes.Add(1)
 	}

@@ -40,6 +40,9 @@ func TestStateOutlivesTable(t *testing.T) {
 	for range 3 {
 		serve(t, tab, Request{Model: "chat"}, failMain)
 	}
+	if s := deployment(t, tab, "backup").Stats(clk.now); s.Retries != 3 || deployment(t, tab, "main").Stats(clk.now).Retries != 0 {
+		t.Fatalf("backup took over %d requests after main failed, want 3", s.Retries)
+	}
 	until := deployment(t, tab, "main").Stats(clk.now).EjectedUntil
 	if until.IsZero() {
 		t.Fatal("main was not ejected")

@@ -10,7 +10,7 @@ import (
 // counters are a deployment's running totals, for metrics.
 type counters struct {
 	attempts, successes, failures, timeouts, throttled, rejected, canceled atomic.Int64
-	ejections, probes                                                      atomic.Int64
+	ejections, probes, retries                                             atomic.Int64
 	covered                                                                atomic.Int64
 	promptTokens, completionTokens                                         atomic.Int64
 	cost                                                                   atomic.Int64
@@ -27,6 +27,7 @@ type Stats struct {
 	Canceled     int64 // the client left before an answer
 	Ejections    int64 // times outlier detection ejected it
 	Probes       int64 // probe attempts sent after ejections
+	Retries      int64 // attempts that took over a request after another attempt failed (failovers)
 	Covered      int64 // attempts free at the margin thanks to a commitment
 	InFlight     int64
 	PromptTokens int64
@@ -50,7 +51,7 @@ func (d *Deployment) Stats(now time.Time) Stats {
 	s := Stats{
 		Attempts: c.attempts.Load(), Successes: c.successes.Load(), Failures: c.failures.Load(),
 		Timeouts: c.timeouts.Load(), Throttled: c.throttled.Load(), Rejected: c.rejected.Load(),
-		Canceled: c.canceled.Load(), Ejections: c.ejections.Load(), Probes: c.probes.Load(),
+		Canceled: c.canceled.Load(), Ejections: c.ejections.Load(), Probes: c.probes.Load(), Retries: c.retries.Load(),
 		Covered: c.covered.Load(), InFlight: d.inflight.Load(),
 		PromptTokens: c.promptTokens.Load(), OutputTokens: c.completionTokens.Load(),
 		Cost:         money.Nanos(c.cost.Load()),
