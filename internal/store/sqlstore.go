@@ -134,6 +134,22 @@ func (s *sqlStore) Apply(ctx context.Context, events []usage.Event) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 
+	// Events older than the prune horizon were stored once and pruned
+	// since: re-inserting them would count them twice in the rollups.
+	var horizon int64
+	err = tx.QueryRowContext(ctx, "SELECT value FROM store_meta WHERE name = 'pruned_before_ns'").Scan(&horizon)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: apply: prune horizon: %w", err)
+	}
+	if horizon != 0 {
+		kept := batch[:0]
+		for _, e := range batch {
+			if e.Time.UnixNano() >= horizon {
+				kept = append(kept, e)
+			}
+		}
+		batch = kept
+	}
 	inserted, err := s.insertEvents(ctx, tx, batch)
 	if err != nil {
 		return err
@@ -539,12 +555,27 @@ func (s *sqlStore) PriceVersions(ctx context.Context) ([]PriceVersion, error) {
 }
 
 func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, s.bind("DELETE FROM usage_events WHERE time_ns < ?"), nsBound(before, 0))
+	cut := nsBound(before, 0)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	// The horizon only moves forward: pruning less later must not let
+	// already-pruned events back in.
+	if _, err := tx.ExecContext(ctx, s.bind(`INSERT INTO store_meta (name, value) VALUES ('pruned_before_ns', ?)
+		ON CONFLICT (name) DO UPDATE SET value = CASE WHEN excluded.value > store_meta.value THEN excluded.value ELSE store_meta.value END`), cut); err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, s.bind("DELETE FROM usage_events WHERE time_ns < ?"), cut)
 	if err != nil {
 		return 0, fmt.Errorf("store: prune: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: prune: %w", err)
 	}
 	return n, nil

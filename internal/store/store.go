@@ -36,6 +36,8 @@ type Store interface {
 	// PriceVersions lists the recorded versions, by id.
 	PriceVersions(ctx context.Context) ([]PriceVersion, error)
 	// Prune deletes raw events older than before; rollups are kept for ever.
+	// Afterwards Apply skips events older than before (they were counted
+	// once already), so a replay cannot count a pruned event twice.
 	Prune(ctx context.Context, before time.Time) (int64, error)
 	// Backend names the implementation: "sqlite" or "postgres".
 	Backend() string

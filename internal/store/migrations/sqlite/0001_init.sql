@@ -100,3 +100,11 @@ CREATE TABLE price_versions (
     rates             TEXT    NOT NULL,
     first_seen_ns     INTEGER NOT NULL
 );
+
+-- Small named values. pruned_before_ns: raw events older than this were
+-- pruned, so Apply treats an event older than it as already stored rather
+-- than count it into the rollups a second time.
+CREATE TABLE store_meta (
+    name  TEXT    NOT NULL PRIMARY KEY,
+    value INTEGER NOT NULL
+);
