@@ -54,7 +54,7 @@ func (j *Journal) Run(ctx context.Context, apply Apply, batch int, every time.Du
 	}
 	defer j.running.Store(false)
 
-	c := &cursor{j: j, seg: j.start.Segment, seq: j.start.Seq}
+	c := &cursor{j: j, seg: j.start.Segment, seq: j.start.Seq, every: every, saved: time.Now()}
 	c.r.off = j.start.Offset
 	defer c.close()
 
@@ -83,6 +83,8 @@ func (j *Journal) Run(ctx context.Context, apply Apply, batch int, every time.Du
 			events, since = events[:0], time.Time{}
 			continue
 		}
+		// Caught up: make what was applied durable before going idle.
+		j.checkpoint(c)
 		var wake <-chan time.Time
 		if len(events) > 0 {
 			timer.Reset(every - time.Since(since))
@@ -129,7 +131,10 @@ func (j *Journal) flush(ctx context.Context, c *cursor, events []usage.Event, ap
 		}
 		backoff = min(backoff*2, maxBackoff)
 	}
-	j.checkpoint(c)
+	c.applied()
+	if time.Since(c.saved) >= c.every {
+		j.checkpoint(c)
+	}
 	return nil
 }
 
@@ -145,30 +150,37 @@ func (j *Journal) drain(ctx context.Context, c *cursor, events []usage.Event, ap
 			return fmt.Errorf("journal: final drain: %w (%d events stay journaled)", err, j.Lag())
 		}
 		if len(events) == 0 {
+			j.checkpoint(c)
 			return nil
 		}
 		if err := apply(dctx, events); err != nil {
+			j.checkpoint(c) // whatever did get applied
 			return fmt.Errorf("journal: final drain: %w (%d events stay journaled for the next start)", err, j.Lag())
 		}
-		j.checkpoint(c)
+		c.applied()
 		events = events[:0]
 	}
 }
 
-// checkpoint records that everything before the cursor is applied, then
-// deletes the segments wholly behind it.
+// checkpoint records durably that everything before the cursor is applied,
+// then deletes the segments wholly behind it. It runs at most once per
+// `every` while a backlog is applied, and whenever Run catches up: each one
+// costs two fsyncs, which would otherwise dominate replaying a long tail.
 func (j *Journal) checkpoint(c *cursor) {
-	cp := checkpoint{Seq: c.seq, Segment: c.seg, Offset: c.r.off}
+	if !c.pending {
+		return
+	}
+	c.pending, c.saved = false, time.Now()
+	cp := c.done
 	if err := writeCheckpoint(j.opt.Dir, cp); err != nil {
 		// The events are applied; without the checkpoint a restart applies
 		// them again, which the store absorbs by event id.
 		j.log.Error("journal: checkpoint failed; a restart will re-apply events", "err", err)
 	}
-	j.applied.Store(c.seq)
 
 	j.mu.Lock()
 	var old []int64
-	for len(j.segs) > 1 && j.segs[0].first < c.seg {
+	for len(j.segs) > 1 && j.segs[0].first < cp.Segment {
 		old = append(old, j.segs[0].first)
 		j.segs = j.segs[1:]
 	}
@@ -214,7 +226,13 @@ func (j *Journal) seal(first int64) {
 
 // cursor is Run's position: the next record to apply.
 type cursor struct {
-	j   *Journal
+	j *Journal
+
+	done    checkpoint    // just past the last event applied
+	pending bool          // done is ahead of the saved checkpoint
+	saved   time.Time     // when the checkpoint was last saved
+	every   time.Duration // how often to save it during a backlog
+
 	seg int64 // first sequence number of the segment being read
 	seq int64 // sequence number of the next record
 	f   *os.File
@@ -275,6 +293,14 @@ func (c *cursor) read(events []usage.Event, max int) ([]usage.Event, error) {
 		c.seq++
 	}
 	return events, nil
+}
+
+// applied notes that every event read so far has been applied: the batch
+// always holds everything read since the previous one.
+func (c *cursor) applied() {
+	c.done = checkpoint{Seq: c.seq, Segment: c.seg, Offset: c.r.off}
+	c.pending = true
+	c.j.applied.Store(c.seq)
 }
 
 func (c *cursor) moveTo(first int64) {
