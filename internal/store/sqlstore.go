@@ -128,6 +128,16 @@ func (s *sqlStore) Apply(ctx context.Context, events []usage.Event) error {
 		}
 	}
 
+	// One order for all writers: concurrent transactions inserting the same
+	// ids (replicas replaying one journal tail) then wait on each other
+	// instead of deadlocking.
+	sort.Slice(batch, func(i, j int) bool {
+		if batch[i].RequestID != batch[j].RequestID {
+			return batch[i].RequestID < batch[j].RequestID
+		}
+		return batch[i].Attempt < batch[j].Attempt
+	})
+
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: apply: begin: %w", err)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PriceVersions", testPriceVersions},
 		{"BadQuery", testBadQuery},
 		{"BadEventRejectsBatch", testBadEvent},
+		{"ConcurrentApply", testConcurrentApply},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -601,4 +603,36 @@ func testBadEvent(t *testing.T, s store.Store) {
 	if rows := usageOf(t, s, store.UsageQuery{}); len(rows) != 0 {
 		t.Fatalf("a rejected batch left usage behind: %+v", rows)
 	}
+}
+
+// Writers racing on overlapping batches (replicas replaying the same
+// journal tail) still store and count each event once.
+func testConcurrentApply(t *testing.T, s store.Store) {
+	g := newGen(9)
+	evs := g.Events(600)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 9))
+			for range 6 {
+				i := r.IntN(len(evs) - 200)
+				b := append([]usage.Event(nil), evs[i:i+200]...)
+				r.Shuffle(len(b), func(i, j int) { b[i], b[j] = b[j], b[i] })
+				if err := s.Apply(context.Background(), b); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent Apply: %v", err)
+	}
+	apply(t, s, evs) // whatever the racers missed
+	checkUsage(t, s, evs, store.UsageQuery{GroupBy: []string{"key", "hour"}})
 }
