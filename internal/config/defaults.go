@@ -40,6 +40,9 @@ func (c *Config) SetDefaults() {
 	setString(&c.Listen, DefaultListen)
 	setString(&c.Admin.Listen, DefaultAdminListen)
 	setString(&c.DataDir, DefaultDataDir)
+	setString(&c.Journal.Fsync, "interval")
+	setDuration(&c.Journal.FsyncInterval, 100*time.Millisecond)
+	setDuration(&c.Store.Retention, 30*24*time.Hour)
 
 	s := &c.Server
 	if s.MaxBodyBytes == 0 {
@@ -243,18 +246,7 @@ func (d *Deployment) setDefaults() {
 	if d.Weight == 0 && !d.WeightSet {
 		d.Weight = 1
 	}
-	p := &d.Price
-	// Providers that do not price cached or reasoning tokens separately
-	// bill them as ordinary input or output.
-	if p.CachedInput == 0 && !p.Set.CachedInput {
-		p.CachedInput = p.Input
-	}
-	if p.CacheWrite == 0 && !p.Set.CacheWrite {
-		p.CacheWrite = p.Input
-	}
-	if p.Reasoning == 0 && !p.Set.Reasoning {
-		p.Reasoning = p.Output
-	}
+	d.Price.setDefaults()
 }
 
 func setString(s *string, def string) {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"reflect"
 	"strconv"
 	"sync"
@@ -82,7 +83,11 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 		return err
 	}
 	g.API.SetRoutes(dp.routes, dp.keys, dp.constraints)
-	g.Settler.SetPricer(newDeploymentPrices(dp.routes))
+	book := cfg.PriceBook()
+	if err := g.recordPrices(context.Background(), book); err != nil {
+		return err
+	}
+	g.Settler.SetPricer(book)
 	// Requests still on the old table hold their own pointers to the live
 	// state; the registry forgets only what the new table lacks.
 	dp.routes.State().Prune(dp.routes)
