@@ -12,15 +12,10 @@ import (
 // output price with reasoning tokens at the reasoning price. Providers report
 // overlapping counts (prompt includes cached); this never bills a token twice
 // and never goes negative on inconsistent reports.
+//
+// Deprecated: price with a price.Book (config.PriceBook), which knows
+// versions and unpriced deployments; Cost delegates to it.
 func Cost(p config.Price, u wire.Usage) money.Nanos {
-	cached := min(u.Cached, u.Prompt)
-	write := min(u.CacheWrite, u.Prompt-cached)
-	plain := u.Prompt - cached - write
-	reasoning := min(u.Reasoning, u.Completion)
-	out := u.Completion - reasoning
-	return p.Input.Cost(max(plain, 0)) +
-		p.CachedInput.Cost(max(cached, 0)) +
-		p.CacheWrite.Cost(max(write, 0)) +
-		p.Output.Cost(max(out, 0)) +
-		p.Reasoning.Cost(max(reasoning, 0))
+	r := p.Rates()
+	return r.Cost(u)
 }

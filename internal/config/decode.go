@@ -71,21 +71,6 @@ type given interface {
 	given(key string)
 }
 
-func (p *Price) given(key string) {
-	switch key {
-	case "input":
-		p.Set.Input = true
-	case "cached_input":
-		p.Set.CachedInput = true
-	case "cache_write":
-		p.Set.CacheWrite = true
-	case "output":
-		p.Set.Output = true
-	case "reasoning":
-		p.Set.Reasoning = true
-	}
-}
-
 func (d *Deployment) given(key string) {
 	switch key {
 	case "priority":
@@ -100,6 +85,7 @@ var (
 	durationType   = reflect.TypeFor[Duration]()
 	sizeType       = reflect.TypeFor[Size]()
 	priceType      = reflect.TypeFor[money.Price]()
+	priceSpecType  = reflect.TypeFor[Price]()
 	nanosType      = reflect.TypeFor[money.Nanos]()
 	timeType       = reflect.TypeFor[time.Time]()
 	unmarshalerTyp = reflect.TypeFor[yaml.Unmarshaler]()
@@ -143,6 +129,10 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value) {
 
 	t := v.Type()
 	switch {
+	case t == priceSpecType:
+		// A scalar, a mapping or a list: see Price.
+		d.price(n, path, v.Addr().Interface().(*Price))
+		return
 	case t == durationType || t == sizeType || t == priceType || t == nanosType || t == timeType:
 		d.unit(n, path, v)
 		return

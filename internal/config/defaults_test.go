@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -61,7 +62,7 @@ func TestSetDefaults(t *testing.T) {
 			{"prices given", d[1].Price, Price{Input: 150, CachedInput: 75, CacheWrite: 0, Output: 600, Reasoning: 0,
 				Set: PriceFields{CacheWrite: true, Reasoning: true}}},
 		} {
-			if tc.got != tc.want {
+			if !reflect.DeepEqual(tc.got, tc.want) {
 				t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
 			}
 		}

@@ -92,7 +92,7 @@ func TestParseExpansion(t *testing.T) {
 		"    timeouts: {connect: '${TIMEOUT}'}",
 		"    headers: {X-Cost: $$5, X-Dollar: $5, X-Region: '${REGION:-us-east-1}'}",
 		"log: {access: '${BOOL}'}",
-		`models: [{name: m, deployments: [{provider: oa, model: gpt, quota: {rpm: "${RPM}"}, price: {input: "${PRICE}"}}]}]`,
+		`models: [{name: m, deployments: [{provider: oa, model: gpt, quota: {rpm: "${RPM}"}, price: {input: "${PRICE}", output: "1"}}]}]`,
 	)), lookup)
 	if err != nil {
 		t.Fatal(err)

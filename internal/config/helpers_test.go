@@ -10,7 +10,7 @@ import (
 const (
 	lineKeys      = `keys: [{name: dev, key: dev-key-0123456789}]`
 	lineProviders = `providers: [{name: oa, type: openai, api_key: sk-test}]`
-	lineModels    = `models: [{name: m, deployments: [{provider: oa, model: gpt}]}]`
+	lineModels    = `models: [{name: m, deployments: [{provider: oa, model: gpt, price: {input: "1", output: "2"}}]}]`
 )
 
 // doc joins lines into a YAML document, so tests can count lines.

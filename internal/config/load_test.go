@@ -79,6 +79,7 @@ func TestParseFull(t *testing.T) {
 			Price: Price{
 				Input: 150, CachedInput: 75, CacheWrite: 190, Output: 600, Reasoning: 0,
 				Set: PriceFields{Input: true, CachedInput: true, CacheWrite: true, Output: true, Reasoning: true},
+				Pos: Pos{60, 11},
 			},
 			Quota:    Quota{RPM: 1000, TPM: 2_000_000},
 			Priority: 0, Weight: 250, PrioritySet: true, WeightSet: true,
@@ -90,6 +91,7 @@ func TestParseFull(t *testing.T) {
 			Price: Price{
 				Input: 150, CachedInput: 150, CacheWrite: 150, Output: 600, Reasoning: 600,
 				Set: PriceFields{Input: true, Output: true},
+				Pos: Pos{69, 16},
 			},
 			Priority: 1, Weight: 1, Region: "us", Commitment: "openai-scale",
 			Pos: Pos{66, 9},
@@ -97,11 +99,20 @@ func TestParseFull(t *testing.T) {
 		{"Deployment ptu commitment", c.Models[0].Deployments[2].Commitment, "azure-ptu"},
 		{"Deployment 2 name (default)", c.Models[1].Deployments[0].Name, "vllm/qwen"},
 		{"Deployment 2 region (none)", c.Models[1].Deployments[0].Region, ""},
+		{"Deployment 2 unpriced", c.Models[1].Deployments[0].Price.Unpriced, true},
+		{"Deployment ptu price versions", c.Models[0].Deployments[2].Price.Versions, []Price{
+			{Input: 150, CachedInput: 150, CacheWrite: 150, Output: 600, Reasoning: 600,
+				LongContext: &PriceTier{Above: 128_000, Input: 300, CachedInput: 300, CacheWrite: 300, Output: 1200, Reasoning: 1200,
+					Set: PriceFields{Input: true, Output: true}, Pos: Pos{75, 59}},
+				Set: PriceFields{Input: true, Output: true}, Pos: Pos{75, 13}},
+			{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Input: 120, CachedInput: 120, CacheWrite: 120, Output: 500, Reasoning: 500,
+				Set: PriceFields{Input: true, Output: true}, Pos: Pos{76, 13}},
+		}},
 		{"Commitment spend", c.Commitments[0], Commitment{
 			Name: "azure-macc", Provider: "azure-east", Kind: CommitSpend, Amount: 120_000_500_000_000,
 			TokenWeights: TokenWeights{Input: 1, CachedInput: 1, Output: 1, Reasoning: 1},
 			Start:        time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-			Pos: Pos{79, 5},
+			Pos: Pos{82, 5},
 		}},
 		{"Commitment capacity per minute", c.Commitments[1].CapacityPerMinute(), int64(125_000)},
 		{"Commitment capacity weights", [4]float64{c.Commitments[1].TokenWeights.Input, c.Commitments[1].TokenWeights.CachedInput,
@@ -147,7 +158,10 @@ func TestParseStructure(t *testing.T) {
 			[]want{{"providers[0]", 6, `unknown key "base_ur"`}}},
 		{"unknown price key", doc(lineKeys, lineProviders,
 			`models: [{name: m, deployments: [{provider: oa, model: gpt, price: {inptu: "1"}}]}]`),
-			[]want{{"models[0].deployments[0].price", 3, `unknown key "inptu"`}}},
+			[]want{
+				{"models[0].deployments[0].price.input", 3, "is required"},
+				{"models[0].deployments[0].price.output", 3, "is required"},
+				{"models[0].deployments[0].price", 3, `unknown key "inptu"`}}},
 		{"two unknown keys", doc(lineKeys, lineProviders, lineModels, "a: 1", "log: {lvl: debug}"),
 			[]want{{"", 4, `unknown key "a"`}, {"log", 5, `unknown key "lvl"`}}},
 		{"list for mapping", doc(lineKeys, lineProviders, lineModels, "admin: [a, b]"),
@@ -161,16 +175,16 @@ func TestParseStructure(t *testing.T) {
 		{"list for string", doc(lineKeys, lineProviders, lineModels, "data_dir: [a, b]"),
 			[]want{{"data_dir", 4, "want a string, got a list"}}},
 		{"text for integer", doc(lineKeys, lineProviders,
-			`models: [{name: m, deployments: [{provider: oa, model: gpt, quota: {rpm: lots}}]}]`),
+			`models: [{name: m, deployments: [{provider: oa, model: gpt, quota: {rpm: lots}, price: unpriced}]}]`),
 			[]want{{"models[0].deployments[0].quota.rpm", 3, "want an integer"}}},
 		{"float for integer", doc(lineKeys, lineProviders,
-			`models: [{name: m, deployments: [{provider: oa, model: gpt, weight: 1.5}]}]`),
+			`models: [{name: m, deployments: [{provider: oa, model: gpt, weight: 1.5, price: unpriced}]}]`),
 			[]want{{"models[0].deployments[0].weight", 3, "want an integer"}}},
 		{"integer out of range", doc(lineKeys, lineProviders,
-			`models: [{name: m, deployments: [{provider: oa, model: gpt, priority: 99999999999999999999}]}]`),
+			`models: [{name: m, deployments: [{provider: oa, model: gpt, priority: 99999999999999999999, price: unpriced}]}]`),
 			[]want{{"models[0].deployments[0].priority", 3, "want an integer in range"}}},
 		{"mapping for integer", doc(lineKeys, lineProviders,
-			`models: [{name: m, deployments: [{provider: oa, model: gpt, quota: {tpm: {a: 1}}}]}]`),
+			`models: [{name: m, deployments: [{provider: oa, model: gpt, quota: {tpm: {a: 1}}, price: unpriced}]}]`),
 			[]want{{"models[0].deployments[0].quota.tpm", 3, "want an integer, got a mapping"}}},
 		{"bad boolean", doc(lineKeys, lineProviders, lineModels, "log: {access: maybe}"),
 			[]want{{"log.access", 4, "want true or false"}}},
@@ -211,7 +225,7 @@ func TestParseStructure(t *testing.T) {
 			"  - &p {name: a, type: openai, api_key: k}",
 			"  - <<: *p",
 			"    name: b",
-			`models: [{name: m, deployments: [{provider: a, model: x}, {provider: b, model: x}]}]`), nil},
+			`models: [{name: m, deployments: [{provider: a, model: x, price: unpriced}, {provider: b, model: x, price: unpriced}]}]`), nil},
 		{"merge of a list", doc(lineKeys, lineProviders, lineModels,
 			"admin: {<<: [{listen: '127.0.0.1:1'}, {token: t}]}"), nil},
 		{"merge of text", doc(lineKeys, lineProviders, lineModels, "admin: {<<: text}"),
@@ -325,7 +339,7 @@ func TestAliasBombs(t *testing.T) {
 		fmt.Fprintf(&merge, "    - &l%d {<<: [%s]}\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d,", i-1), 10), ","))
 	}
 	var seq strings.Builder
-	seq.WriteString(doc(lineKeys, lineProviders, "models:", "  - &m {name: m, deployments: [&d {provider: oa, model: x}"+strings.Repeat(", *d", 1000)+"]}"))
+	seq.WriteString(doc(lineKeys, lineProviders, "models:", "  - &m {name: m, deployments: [&d {provider: oa, model: x, price: unpriced}"+strings.Repeat(", *d", 1000)+"]}"))
 	seq.WriteString(strings.Repeat("  - *m\n", 1000))
 
 	for name, data := range map[string]string{"merge": merge.String(), "sequence": seq.String()} {

@@ -13,8 +13,8 @@ import (
 // with one deployment on each.
 const (
 	lineRProviders = `providers: [{name: az, type: azure, base_url: "https://x", api_key: k, region: eastus}, {name: oa, type: openai, api_key: k}]`
-	lineRModels    = `models: [{name: m, deployments: [{provider: az, model: a}, {provider: oa, model: b}]}]`
-	lineRModelsPTU = `models: [{name: m, deployments: [{provider: az, model: a}, {provider: az, model: p, commitment: ptu}, {provider: oa, model: b}]}]`
+	lineRModels    = `models: [{name: m, deployments: [{provider: az, model: a, price: unpriced}, {provider: oa, model: b, price: unpriced}]}]`
+	lineRModelsPTU = `models: [{name: m, deployments: [{provider: az, model: a, price: unpriced}, {provider: az, model: p, commitment: ptu, price: unpriced}, {provider: oa, model: b, price: unpriced}]}]`
 )
 
 // TestValidateRouting has one case per routing, commitment and key
@@ -34,41 +34,41 @@ func TestValidateRouting(t *testing.T) {
 	}{
 		// policies and fallbacks
 		{"every policy", doc(kp, "models:",
-			"  - {name: a, routing: cheapest, deployments: [{provider: az, model: a}]}",
-			"  - {name: b, routing: fastest, deployments: [{provider: az, model: b}]}",
-			"  - {name: c, routing: commitment, deployments: [{provider: az, model: c}]}",
-			"  - {name: d, routing: weighted, deployments: [{provider: az, model: d}]}"), nil},
+			"  - {name: a, routing: cheapest, deployments: [{provider: az, model: a, price: unpriced}]}",
+			"  - {name: b, routing: fastest, deployments: [{provider: az, model: b, price: unpriced}]}",
+			"  - {name: c, routing: commitment, deployments: [{provider: az, model: c, price: unpriced}]}",
+			"  - {name: d, routing: weighted, deployments: [{provider: az, model: d, price: unpriced}]}"), nil},
 		{"fallback chain", doc(kp, "models:",
-			"  - {name: a, fallbacks: [b, c], deployments: [{provider: az, model: a}]}",
-			"  - {name: b, fallbacks: [c], deployments: [{provider: az, model: b}]}",
-			"  - {name: c, deployments: [{provider: az, model: c}]}"), nil},
-		{"fallback unknown", doc(kp, "models: [{name: a, fallbacks: [zz], deployments: [{provider: az, model: a}]}]"),
+			"  - {name: a, fallbacks: [b, c], deployments: [{provider: az, model: a, price: unpriced}]}",
+			"  - {name: b, fallbacks: [c], deployments: [{provider: az, model: b, price: unpriced}]}",
+			"  - {name: c, deployments: [{provider: az, model: c, price: unpriced}]}"), nil},
+		{"fallback unknown", doc(kp, "models: [{name: a, fallbacks: [zz], deployments: [{provider: az, model: a, price: unpriced}]}]"),
 			[]want{{"models[0].fallbacks[0]", 3, `no model named "zz"`}}},
-		{"fallback to itself", doc(kp, "models: [{name: a, fallbacks: [a], deployments: [{provider: az, model: a}]}]"),
+		{"fallback to itself", doc(kp, "models: [{name: a, fallbacks: [a], deployments: [{provider: az, model: a, price: unpriced}]}]"),
 			[]want{{"models[0].fallbacks[0]", 3, "cannot fall back to itself"}}},
 		{"fallback twice", doc(kp, "models:",
-			"  - {name: a, fallbacks: [b, b], deployments: [{provider: az, model: a}]}",
-			"  - {name: b, deployments: [{provider: az, model: b}]}"),
+			"  - {name: a, fallbacks: [b, b], deployments: [{provider: az, model: a, price: unpriced}]}",
+			"  - {name: b, deployments: [{provider: az, model: b, price: unpriced}]}"),
 			[]want{{"models[0].fallbacks[1]", 4, `"b" is listed twice`}}},
 		{"fallback cycle of two", doc(kp, "models:",
-			"  - {name: a, fallbacks: [b], deployments: [{provider: az, model: a}]}",
-			"  - {name: b, fallbacks: [a], deployments: [{provider: az, model: b}]}"),
+			"  - {name: a, fallbacks: [b], deployments: [{provider: az, model: a, price: unpriced}]}",
+			"  - {name: b, fallbacks: [a], deployments: [{provider: az, model: b, price: unpriced}]}"),
 			[]want{{"models[1].fallbacks[0]", 5, "fallbacks form a cycle: a -> b -> a"}}},
 		{"fallback cycle off the start", doc(kp, "models:",
-			"  - {name: a, fallbacks: [b], deployments: [{provider: az, model: a}]}",
-			"  - {name: b, fallbacks: [c], deployments: [{provider: az, model: b}]}",
-			"  - {name: c, fallbacks: [b], deployments: [{provider: az, model: c}]}"),
+			"  - {name: a, fallbacks: [b], deployments: [{provider: az, model: a, price: unpriced}]}",
+			"  - {name: b, fallbacks: [c], deployments: [{provider: az, model: b, price: unpriced}]}",
+			"  - {name: c, fallbacks: [b], deployments: [{provider: az, model: c, price: unpriced}]}"),
 			[]want{{"models[2].fallbacks[0]", 6, "fallbacks form a cycle: b -> c -> b"}}},
 
 		// deployments
-		{"region and cap", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, region: eu-west-1, max_concurrent: 8}]}]"), nil},
-		{"region pattern", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, region: 'eu west'}]}]"),
+		{"region and cap", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, region: eu-west-1, max_concurrent: 8, price: unpriced}]}]"), nil},
+		{"region pattern", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, region: 'eu west', price: unpriced}]}]"),
 			[]want{{"models[0].deployments[0].region", 3, `"eu west" may contain only`}}},
-		{"provider region pattern", doc(lineKeys, `providers: [{name: az, type: openai, api_key: k, region: "east us"}]`, "models: [{name: m, deployments: [{provider: az, model: a}]}]"),
+		{"provider region pattern", doc(lineKeys, `providers: [{name: az, type: openai, api_key: k, region: "east us"}]`, "models: [{name: m, deployments: [{provider: az, model: a, price: unpriced}]}]"),
 			[]want{{"providers[0].region", 2, `"east us" may contain only`}}},
-		{"max_concurrent negative", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, max_concurrent: -1}]}]"),
+		{"max_concurrent negative", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, max_concurrent: -1, price: unpriced}]}]"),
 			[]want{{"models[0].deployments[0].max_concurrent", 3, "must be between 0 (no cap) and 1000000"}}},
-		{"idle timeout", doc(lineKeys, `providers: [{name: az, type: openai, api_key: k, timeouts: {idle: -2s}}]`, "models: [{name: m, deployments: [{provider: az, model: a}]}]"),
+		{"idle timeout", doc(lineKeys, `providers: [{name: az, type: openai, api_key: k, timeouts: {idle: -2s}}]`, "models: [{name: m, deployments: [{provider: az, model: a, price: unpriced}]}]"),
 			[]want{{"providers[0].timeouts.idle", 2, "must not be negative"}}},
 
 		// key constraints
@@ -164,7 +164,7 @@ func TestValidateRouting(t *testing.T) {
 		{"deployment names unknown", doc(kp, lineRModelsPTU),
 			[]want{{"models[0].deployments[1].commitment", 3, `no commitment named "ptu"`}}},
 		{"deployment names other provider's", doc(kp,
-			`models: [{name: m, deployments: [{provider: oa, model: b, commitment: c}]}]`, spend("")), []want{
+			`models: [{name: m, deployments: [{provider: oa, model: b, commitment: c, price: unpriced}]}]`, spend("")), []want{
 			{"models[0].deployments[0].commitment", 3, `commitment "c" is with provider "az", not the deployment's provider "oa"`},
 			{"commitments[0].deployments", 4, "covers no deployment"},
 		}},
@@ -229,10 +229,10 @@ func TestCommitmentCoverage(t *testing.T) {
 		"models:",
 		"  - name: m",
 		"    deployments:",
-		"      - {provider: az, model: payg}",
-		"      - {provider: az, model: ptu, commitment: ptu}",
-		"      - {provider: az, model: listed}",
-		"      - {provider: oa, model: b}",
+		"      - {provider: az, model: payg, price: unpriced}",
+		"      - {provider: az, model: ptu, commitment: ptu, price: unpriced}",
+		"      - {provider: az, model: listed, price: unpriced}",
+		"      - {provider: oa, model: b, price: unpriced}",
 		"commitments:",
 		"  - {name: ptu, provider: az, kind: capacity, tpm: 100, start: 2025-01-01, end: 2025-02-01}",
 		"  - {name: scale, provider: az, kind: capacity, tpm: 100, start: 2025-01-01, end: 2025-02-01, deployments: [az/listed]}",

@@ -133,38 +133,38 @@ func TestValidateRules(t *testing.T) {
 		// models and deployments
 		{"no models", doc(kp), []want{{"models", 0, "at least one model is required"}}},
 		{"empty models", doc(kp, "models: []"), []want{{"models", 3, "at least one model is required"}}},
-		{"model name required", doc(kp, "models: [{deployments: [{provider: oa, model: gpt}]}]"), []want{{"models[0].name", 3, "is required"}}},
+		{"model name required", doc(kp, "models: [{deployments: [{provider: oa, model: gpt, price: unpriced}]}]"), []want{{"models[0].name", 3, "is required"}}},
 		{"model name unique", doc(kp, "models:",
-			"  - {name: m, deployments: [{provider: oa, model: a}]}",
-			"  - {name: m, deployments: [{provider: oa, model: b}]}"),
+			"  - {name: m, deployments: [{provider: oa, model: a, price: unpriced}]}",
+			"  - {name: m, deployments: [{provider: oa, model: b, price: unpriced}]}"),
 			[]want{{"models[1].name", 5, `duplicate name "m" (also models[0].name)`}}},
-		{"model name with slash", doc(kp, "models: [{name: openai/gpt-oss-120b, deployments: [{provider: oa, model: gpt}]}]"), nil},
-		{"routing", doc(kp, "models: [{name: m, routing: fastst, deployments: [{provider: oa, model: gpt}]}]"), []want{{"models[0].routing", 3, `unknown routing policy "fastst"; want one of cheapest, commitment, fastest, priority, weighted`}}},
+		{"model name with slash", doc(kp, "models: [{name: openai/gpt-oss-120b, deployments: [{provider: oa, model: gpt, price: unpriced}]}]"), nil},
+		{"routing", doc(kp, "models: [{name: m, routing: fastst, deployments: [{provider: oa, model: gpt, price: unpriced}]}]"), []want{{"models[0].routing", 3, `unknown routing policy "fastst"; want one of cheapest, commitment, fastest, priority, weighted`}}},
 		{"no deployments", doc(kp, "models: [{name: m}]"), []want{{"models[0].deployments", 3, "at least one deployment is required"}}},
-		{"deployment provider required", doc(kp, "models: [{name: m, deployments: [{model: gpt}]}]"), []want{{"models[0].deployments[0].provider", 3, "is required"}}},
-		{"deployment provider unknown", doc(kp, "models:", "  - name: m", "    deployments:", "      - model: gpt", "        provider: nope"),
+		{"deployment provider required", doc(kp, "models: [{name: m, deployments: [{model: gpt, price: unpriced}]}]"), []want{{"models[0].deployments[0].provider", 3, "is required"}}},
+		{"deployment provider unknown", doc(kp, "models:", "  - name: m", "    deployments:", "      - model: gpt", "        provider: nope", "        price: unpriced"),
 			[]want{{"models[0].deployments[0].provider", 7, `no provider named "nope"`}}},
-		{"deployment model required", doc(kp, "models: [{name: m, deployments: [{provider: oa}]}]"), []want{{"models[0].deployments[0].model", 3, "is required"}}},
+		{"deployment model required", doc(kp, "models: [{name: m, deployments: [{provider: oa, price: unpriced}]}]"), []want{{"models[0].deployments[0].model", 3, "is required"}}},
 		{"deployment names unique across models", doc(kp, "models:",
-			"  - {name: a, deployments: [{provider: oa, model: gpt}]}",
-			"  - {name: b, deployments: [{provider: oa, model: gpt}]}"),
+			"  - {name: a, deployments: [{provider: oa, model: gpt, price: unpriced}]}",
+			"  - {name: b, deployments: [{provider: oa, model: gpt, price: unpriced}]}"),
 			[]want{{"models[1].deployments[0].name", 5, `duplicate name "oa/gpt" (also models[0].deployments[0].name)`}}},
 		{"deployment explicit name clash", doc(kp, "models:",
 			"  - name: a",
 			"    deployments:",
-			"      - {provider: oa, model: x}",
-			"      - {provider: oa, model: y, name: oa/x}"),
+			"      - {provider: oa, model: x, price: unpriced}",
+			"      - {provider: oa, model: y, name: oa/x, price: unpriced}"),
 			[]want{{"models[0].deployments[1].name", 7, `duplicate name "oa/x"`}}},
-		{"priority range", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, priority: 1001}, {provider: oa, model: b, priority: -1}]}]"), []want{
+		{"priority range", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, priority: 1001, price: unpriced}, {provider: oa, model: b, priority: -1, price: unpriced}]}]"), []want{
 			{"models[0].deployments[0].priority", 3, "must be between 0 and 1000"},
 			{"models[0].deployments[1].priority", 3, "must be between 0 and 1000"},
 		}},
-		{"priority limits", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, priority: 0}, {provider: oa, model: b, priority: 1000}]}]"), nil},
-		{"weight range", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, weight: 0}, {provider: oa, model: b, weight: 1000001}]}]"), []want{
+		{"priority limits", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, priority: 0, price: unpriced}, {provider: oa, model: b, priority: 1000, price: unpriced}]}]"), nil},
+		{"weight range", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, weight: 0, price: unpriced}, {provider: oa, model: b, weight: 1000001, price: unpriced}]}]"), []want{
 			{"models[0].deployments[0].weight", 3, "must be between 1 and 1000000"},
 			{"models[0].deployments[1].weight", 3, "must be between 1 and 1000000"},
 		}},
-		{"weight limits", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, weight: 1}, {provider: oa, model: b, weight: 1000000}]}]"), nil},
+		{"weight limits", doc(kp, "models: [{name: m, deployments: [{provider: oa, model: a, weight: 1, price: unpriced}, {provider: oa, model: b, weight: 1000000, price: unpriced}]}]"), nil},
 		{"quota", doc(kp, "models:",
 			"  - name: m",
 			"    deployments:",
@@ -172,7 +172,8 @@ func TestValidateRules(t *testing.T) {
 			"        model: a",
 			"        quota:",
 			"          rpm: -1",
-			"          tpm: -5"), []want{
+			"          tpm: -5",
+			"        price: unpriced"), []want{
 			{"models[0].deployments[0].quota.rpm", 9, "must not be negative"},
 			{"models[0].deployments[0].quota.tpm", 10, "must not be negative"},
 		}},
@@ -206,7 +207,7 @@ func validConfig() *Config {
 	c := &Config{
 		Keys:      []Key{{Name: "demo", Key: "demo-key-0123456789"}},
 		Providers: []Provider{{Name: "emu", Type: TypeOpenAICompatible, BaseURL: "http://127.0.0.1:9999/v1"}},
-		Models:    []Model{{Name: "gpt", Deployments: []Deployment{{Provider: "emu", Model: "gpt"}}}},
+		Models:    []Model{{Name: "gpt", Deployments: []Deployment{{Provider: "emu", Model: "gpt", Price: Price{Unpriced: true}}}}},
 	}
 	c.SetDefaults()
 	return c
@@ -222,7 +223,8 @@ func TestValidateCodeBuilt(t *testing.T) {
 	c.Keys[0].Key = "short"
 	c.Providers[0].BaseURL = "ftp://x"
 	c.Models[0].Deployments[0].Weight = 0
-	c.Models[0].Deployments = append(c.Models[0].Deployments, Deployment{Name: "other/gpt", Provider: "other", Model: "gpt", Weight: 1})
+	c.Models[0].Deployments = append(c.Models[0].Deployments, Deployment{Name: "other/gpt", Provider: "other", Model: "gpt", Weight: 1,
+		Price: Price{Input: 1, Output: 1}})
 	err := c.Validate()
 	checkErrors(t, err, []want{
 		{"listen", 0, "must be host:port"},

@@ -24,7 +24,7 @@ type Options struct {
 	Listen string
 	// Duration stops the demo after this long; 0 runs until ctx is done.
 	Duration time.Duration
-	// Requests is the size of the sample traffic; 0 sends none.
+	// Requests is the size of the sample traffic; default 60.
 	Requests int
 	// Key is the demo client key; default a fresh random one.
 	Key string
@@ -81,8 +81,8 @@ func Run(ctx context.Context, o Options) error {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:8080"
 	}
-	if o.Requests < 0 {
-		return fmt.Errorf("demo: --requests %d: must be 0 (no sample traffic) or more", o.Requests)
+	if o.Requests == 0 {
+		o.Requests = 60
 	}
 	if o.Key == "" {
 		o.Key = access.NewKey()
@@ -121,14 +121,10 @@ func Run(ctx context.Context, o Options) error {
 	go func() { serveErr <- g.Serve() }()
 
 	printIntro(o.Out, g, cs, o.Key)
-	if o.Requests > 0 {
-		fmt.Fprintf(o.Out, "Sending %d sample requests (chat, streams, tool calls, embeddings)…\n", o.Requests)
-		res := sendTraffic(ctx, g.URL(), o.Key, o.Requests)
-		fmt.Fprintf(o.Out, "  %d answered, %d failed, in %s\n\n", res.ok, res.failed, res.elapsed.Round(time.Millisecond))
-		printSummary(o.Out, g)
-	} else {
-		fmt.Fprintln(o.Out, "No sample traffic (--requests 0).")
-	}
+	fmt.Fprintf(o.Out, "Sending %d sample requests (chat, streams, tool calls, embeddings)…\n", o.Requests)
+	res := sendTraffic(ctx, g.URL(), o.Key, o.Requests)
+	fmt.Fprintf(o.Out, "  %d answered, %d failed, in %s\n\n", res.ok, res.failed, res.elapsed.Round(time.Millisecond))
+	printSummary(o.Out, g)
 
 	if o.Duration > 0 {
 		fmt.Fprintf(o.Out, "\nServing for %s more (Ctrl-C stops)…\n", time.Until(deadline(ctx)).Round(time.Second))

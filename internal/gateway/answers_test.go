@@ -52,8 +52,8 @@ func TestRetryableCauseWins(t *testing.T) {
 	pb.Name = "aws"
 	g := startGateway(t, baseConfig([]config.Provider{pa, pb},
 		config.Model{Name: "claude", Deployments: []config.Deployment{
-			{Name: "anthropic/claude", Provider: "anthropic", Model: "claude-x"},
-			{Name: "aws/claude", Provider: "aws", Model: "anthropic.claude-x", Priority: 2, PrioritySet: true}}}))
+			{Name: "anthropic/claude", Provider: "anthropic", Model: "claude-x", Price: config.Price{Unpriced: true}},
+			{Name: "aws/claude", Provider: "aws", Model: "anthropic.claude-x", Priority: 2, PrioritySet: true, Price: config.Price{Unpriced: true}}}}))
 	body := `{"model":"claude","max_tokens":10,"top_k":5,"messages":[{"role":"user","content":"hi"}]}`
 	for i, want := range []string{"rate limited", "cooling down"} {
 		resp, got := send(t, g, "POST", "/v1/messages", body, nil)
@@ -93,8 +93,8 @@ func TestFailuresNameEveryDeployment(t *testing.T) {
 	g := startGateway(t, baseConfig([]config.Provider{
 		{Name: "dead", Type: config.TypeOpenAI, BaseURL: "http://" + dead + "/v1", APIKey: "k"}, p500},
 		config.Model{Name: "m", Deployments: []config.Deployment{
-			{Name: "dead/m", Provider: "dead", Model: "m"},
-			{Name: "flaky/m", Provider: "flaky", Model: "m", Priority: 2, PrioritySet: true}}}))
+			{Name: "dead/m", Provider: "dead", Model: "m", Price: config.Price{Unpriced: true}},
+			{Name: "flaky/m", Provider: "flaky", Model: "m", Priority: 2, PrioritySet: true, Price: config.Price{Unpriced: true}}}}))
 	resp, got := send(t, g, "POST", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, nil)
 	if resp.StatusCode != 502 {
 		t.Fatalf("%d %s, want 502", resp.StatusCode, got)

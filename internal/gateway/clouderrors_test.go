@@ -142,7 +142,7 @@ func TestCloudThrottleFailsOver(t *testing.T) {
 			g := startGateway(t, baseConfig([]config.Provider{p, providerFor("backup", emulate.OpenAI, backup.URL)},
 				config.Model{Name: "chat", Deployments: []config.Deployment{
 					deployment("canned", "native"),
-					{Provider: "backup", Model: "m", Priority: 2, PrioritySet: true},
+					{Provider: "backup", Model: "m", Priority: 2, PrioritySet: true, Price: config.Price{Unpriced: true}},
 				}}))
 			oc := client(g)
 			for i := range 2 {
@@ -178,7 +178,7 @@ func TestUnsupportedFieldsAreRefused(t *testing.T) {
 	g := startGateway(t, baseConfig([]config.Provider{pb, providerFor("oai", emulate.OpenAI, openaiEmu.URL)},
 		config.Model{Name: "only-bedrock", Deployments: []config.Deployment{deployment("aws", "m")}},
 		config.Model{Name: "mixed", Deployments: []config.Deployment{
-			{Name: "aws/mixed", Provider: "aws", Model: "m"}, {Provider: "oai", Model: "m", Priority: 2, PrioritySet: true}}}))
+			{Name: "aws/mixed", Provider: "aws", Model: "m", Price: config.Price{Unpriced: true}}, {Provider: "oai", Model: "m", Priority: 2, PrioritySet: true, Price: config.Price{Unpriced: true}}}}))
 	post := func(body string) (*http.Response, string) {
 		req, _ := http.NewRequest("POST", g.URL()+"/chat/completions", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+testKey)

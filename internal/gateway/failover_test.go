@@ -208,7 +208,7 @@ func TestFirstByteTimeout(t *testing.T) {
 	fast := startEmu(t, emulate.OpenAI, emulate.Knobs{})
 	cfg := baseConfig([]config.Provider{providerFor("slow", emulate.OpenAI, slow.URL), providerFor("fast", emulate.OpenAI, fast.URL)},
 		config.Model{Name: "chat", Deployments: []config.Deployment{
-			{Provider: "slow", Model: "m", Priority: 1}, {Provider: "fast", Model: "m", Priority: 2},
+			{Provider: "slow", Model: "m", Priority: 1, Price: config.Price{Unpriced: true}}, {Provider: "fast", Model: "m", Priority: 2, Price: config.Price{Unpriced: true}},
 		}})
 	cfg.SetDefaults()
 	cfg.Providers[0].Timeouts.FirstByte = config.Duration(300 * time.Millisecond)

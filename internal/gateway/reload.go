@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"reflect"
 	"strconv"
 	"sync"
@@ -83,11 +82,7 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 		return err
 	}
 	g.API.SetRoutes(dp.routes, dp.keys, dp.constraints)
-	book := cfg.PriceBook()
-	if err := g.recordPrices(context.Background(), book); err != nil {
-		return err
-	}
-	g.Settler.SetPricer(book)
+	g.Settler.SetPricer(newDeploymentPrices(dp.routes))
 	// Requests still on the old table hold their own pointers to the live
 	// state; the registry forgets only what the new table lacks.
 	dp.routes.State().Prune(dp.routes)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/price"
 	"github.com/switchyard/switchyard/internal/provider"
 )
 
@@ -20,7 +21,7 @@ type Deployment struct {
 	Provider     provider.Provider // nil in a table built for simulation
 	ProviderName string            // the config's provider name, matched by key constraints
 	Region       string            // where it processes data; "" when unknown
-	Price        config.Price
+	Price        price.Schedule    // what it charges over time; the zero Schedule prices nothing
 	Quota        config.Quota
 	Priority     int
 	Weight       int

@@ -9,8 +9,8 @@ const twoClouds = `models:
   - name: chat
     routing: priority
     deployments:
-      - {name: main, provider: az, model: m, priority: 1}
-      - {name: backup, provider: aws, model: m, priority: 2}`
+      - {name: main, provider: az, model: m, priority: 1, price: unpriced}
+      - {name: backup, provider: aws, model: m, priority: 2, price: unpriced}`
 
 // health settings that make each rule testable on its own.
 const consecutiveOnly = "routing: {health: {consecutive_failures: 3, error_ratio: 0, base_ejection: 10s, max_ejection: 40s, slow_start: 0}}"

@@ -39,9 +39,9 @@ func TestFastestFollowsLatency(t *testing.T) {
   - name: chat
     routing: fastest
     deployments:
-      - {name: a, provider: az, model: m}
-      - {name: b, provider: aws, model: m}
-      - {name: c, provider: gcp, model: m}`)
+      - {name: a, provider: az, model: m, price: unpriced}
+      - {name: b, provider: aws, model: m, price: unpriced}
+      - {name: c, provider: gcp, model: m, price: unpriced}`)
 	ttft := map[string]time.Duration{"a": 300 * time.Millisecond, "b": 500 * time.Millisecond, "c": 900 * time.Millisecond}
 	const tps = 100.0
 	answer := func(d *Deployment) Result {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/wire"
 )
 
 // A Policy scores the candidates of one request; routing tries them in
@@ -72,11 +73,18 @@ func (c *Candidate) Latency(in Input) time.Duration {
 // Risk is c's recent failure ratio.
 func (c *Candidate) Risk() float64 { return c.D.lat.risk() }
 
-// expectedCost is a request's cost at d's prices: prompt tokens at the input
-// price (the cache is unknown before sending) and output at the output
-// price.
+// expectedCost is a request's cost at the prices d has in force at in.Now:
+// prompt tokens at the input price (the cache is unknown before sending),
+// output at the output price, and the long-context price for a long
+// prompt. An unpriced deployment, or one whose prices have not started,
+// costs nothing to rank: routing has no better guess, and settlement marks
+// its events unpriced rather than free.
 func expectedCost(d *Deployment, in Input) money.Nanos {
-	return d.Price.Input.Cost(in.PromptTokens) + d.Price.Output.Cost(in.OutputTokens)
+	v, ok := d.Price.At(time.Unix(0, in.Now))
+	if !ok {
+		return 0
+	}
+	return v.Rates.Cost(wire.Usage{Prompt: in.PromptTokens, Completion: in.OutputTokens})
 }
 
 // tie draws the random key that orders equal scores: an exponential

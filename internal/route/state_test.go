@@ -49,7 +49,7 @@ func TestStateOutlivesTable(t *testing.T) {
 	}
 
 	changed := strings.NewReplacer("priority: 1}", "priority: 1, weight: 5}").Replace(twoClouds) +
-		"\n      - {name: extra, provider: gcp, model: m, priority: 3}"
+		"\n      - {name: extra, provider: gcp, model: m, priority: 3, price: unpriced}"
 	next := rebuild(t, tab, clk, changed, consecutiveOnly)
 	main := deployment(t, next, "main")
 	if main.Weight != 5 {
@@ -75,7 +75,7 @@ func TestStateOutlivesTable(t *testing.T) {
 	smaller := rebuild(t, next, clk, `models:
   - name: chat
     deployments:
-      - {name: main, provider: az, model: m}`, consecutiveOnly)
+      - {name: main, provider: az, model: m, price: unpriced}`, consecutiveOnly)
 	smaller.State().Prune(smaller)
 	if _, ok := smaller.State().deployments["backup"]; ok {
 		t.Error("Prune kept a removed deployment's state")

@@ -177,7 +177,7 @@ func New(c *config.Config, providers map[string]provider.Provider, opts Options)
 			pc := findProvider(c, dc.Provider)
 			d := &Deployment{
 				Name: dc.Name, Model: mc.Name, Native: dc.Model, Provider: p, ProviderName: dc.Provider, Region: dc.Region,
-				Price: dc.Price, Quota: dc.Quota, Priority: dc.Priority, Weight: max(dc.Weight, 1),
+				Price: dc.PriceSchedule(), Quota: dc.Quota, Priority: dc.Priority, Weight: max(dc.Weight, 1),
 				MaxConcurrent: dc.MaxConcurrent, Timeouts: pc.Timeouts, set: &t.set, model: m,
 				deploymentState: t.state.deployment(dc.Name),
 			}

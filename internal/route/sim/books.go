@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/wire"
@@ -102,12 +101,11 @@ func (l *ledger) arrive(t int64, model string, prompt, output int64, eligible ma
 }
 
 // bill records a successful attempt of model's request on deployment,
-// dispatched at t, and what it cost at price: within a capacity
+// dispatched at t, and what it cost: within a capacity
 // commitment's minute it is free, on a spend commitment it draws the
 // commitment, otherwise it is paid as it goes. eligible names the
 // contracts the request's tenant may use: only their spills count.
-func (l *ledger) bill(t int64, model, deployment string, price config.Price, u wire.Usage, eligible map[string]bool) {
-	cost := books.Cost(price, u)
+func (l *ledger) bill(t int64, model, deployment string, cost money.Nanos, u wire.Usage, eligible map[string]bool) {
 	m := l.minute(t)
 	k := l.covering[deployment]
 	if k != nil && k.active(t) {

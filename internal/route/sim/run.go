@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/price"
 	"github.com/switchyard/switchyard/internal/route"
 )
 
@@ -162,19 +163,20 @@ func (q *queue) pop() event {
 
 // runner is one policy's replay.
 type runner struct {
-	s       *Scenario
-	cfg     *config.Config
-	tab     *route.Table
-	clock   *virtualClock
-	traffic *rand.Rand // arrivals and sizes: the same for every policy
-	answers *rand.Rand // the clouds' randomness
-	clouds  map[string]*cloud
-	price   map[string]config.Price
-	books   *ledger
-	q       queue
-	seq     int64
-	free    []*request
-	cum     []float64 // cumulative stream shares
+	s        *Scenario
+	cfg      *config.Config
+	tab      *route.Table
+	clock    *virtualClock
+	traffic  *rand.Rand // arrivals and sizes: the same for every policy
+	answers  *rand.Rand // the clouds' randomness
+	clouds   map[string]*cloud
+	prices   *price.Book // what the clouds charge, as the gateway prices it
+	priceErr error       // the first attempt that could not be priced
+	books    *ledger
+	q        queue
+	seq      int64
+	free     []*request
+	cum      []float64 // cumulative stream shares
 	// eligible lists, per stream, the commitments whose deployments its
 	// constraints allow.
 	eligible map[*Stream]map[string]bool
@@ -207,7 +209,7 @@ func runOnce(s *Scenario, policy string) (PolicyResult, error) {
 		s: s, cfg: cfg, tab: tab, clock: clk,
 		traffic: rand.New(rand.NewPCG(s.Seed, 1)),
 		answers: rand.New(rand.NewPCG(s.Seed, 2)),
-		clouds:  map[string]*cloud{}, price: map[string]config.Price{},
+		clouds:  map[string]*cloud{}, prices: cfg.PriceBook(),
 		books:   newLedger(cfg, start, end),
 		streams: map[string]*StreamUse{},
 	}
@@ -221,7 +223,6 @@ func runOnce(s *Scenario, policy string) (PolicyResult, error) {
 			b = DefaultBehavior
 		}
 		r.clouds[d.Name] = &cloud{b: b, start: start}
-		r.price[d.Name] = d.Price
 	}
 	r.eligible = map[*Stream]map[string]bool{}
 	for i := range s.Traffic.Mix {
@@ -257,6 +258,9 @@ func runOnce(s *Scenario, policy string) (PolicyResult, error) {
 		} else {
 			r.finish(e.req, e.at)
 		}
+	}
+	if r.priceErr != nil {
+		return PolicyResult{}, fmt.Errorf("sim: %w", r.priceErr)
 	}
 	r.report(start, end)
 	r.run.Elapsed = time.Since(began)
@@ -336,7 +340,14 @@ func (r *runner) dispatch(req *request, t int64) {
 	}
 	end, res := r.clouds[d.Name].answer(r.answers, t, req.prompt, req.output, d.Timeouts.FirstByte.D())
 	if res.Outcome == route.Success {
-		r.books.bill(t, req.stream.Model, d.Name, r.price[d.Name], res.Usage, r.eligible[req.stream])
+		// Priced once, as the gateway's settlement point does: the ledger
+		// and routing's commitment drawdown see the same cost.
+		cost, _, _, err := r.prices.Price(d.Name, time.Unix(0, t), res.Usage)
+		if err != nil && r.priceErr == nil {
+			r.priceErr = err
+		}
+		res.Cost = cost
+		r.books.bill(t, req.stream.Model, d.Name, cost, res.Usage, r.eligible[req.stream])
 	}
 	res.End = time.Unix(0, end)
 	req.att, req.start, req.result = a, t, res
