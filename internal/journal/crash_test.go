@@ -1,3 +1,5 @@
+//go:build unix
+
 package journal
 
 import (
@@ -13,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -82,14 +85,19 @@ func TestCrashKill9(t *testing.T) {
 	parentStore := newStore()
 
 	for round := 1; round <= rounds; round++ {
-		var out, errOut bytes.Buffer
+		var out, errOut lockedBuffer
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashRoundEnv+"="+strconv.Itoa(round))
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(5+rand.IntN(150)) * time.Millisecond)
+		// Most kills land while events flow; every fifth, anywhere in the
+		// helper's start (opening and repairing the journal included).
+		if round%5 != 0 {
+			waitFor(t, func() bool { return bytes.Contains(out.Bytes(), []byte("\n")) })
+		}
+		time.Sleep(time.Duration(rand.IntN(60)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +131,7 @@ func TestCrashKill9(t *testing.T) {
 	}
 
 	b, err := os.ReadFile(filepath.Join(dir, "applied.log"))
-	if err != nil {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}
 	for _, id := range strings.Split(string(b), "\n") {
@@ -155,10 +163,12 @@ func TestCrashKill9(t *testing.T) {
 	if missing > 0 {
 		t.Errorf("%d of %d acknowledged events lost", missing, len(acked))
 	}
-	// At-least-once: only a batch applied but not yet checkpointed when the
-	// kill came may be applied again, so at most one batch per kill.
-	if dups > rounds*crashBatch {
-		t.Errorf("%d duplicate applies over %d kills; at most %d expected", dups, rounds, rounds*crashBatch)
+	// At-least-once: what was applied but not yet checkpointed when the kill
+	// came is applied again after the restart; one checkpoint interval's
+	// worth per kill. A checkpoint that never reached the disk would instead
+	// have the restart re-apply everything the helper applied.
+	if dups > len(acked)/2 {
+		t.Errorf("%d duplicate applies for %d events over %d kills: the checkpoint is not holding", dups, len(acked), rounds)
 	}
 	t.Logf("%d kills, %d events acknowledged, %d applied (%d acknowledged-but-unprinted extra), %d re-applied",
 		rounds, len(acked), len(applied), len(applied)-len(acked), dups)
@@ -202,3 +212,24 @@ func checkSegments(t *testing.T, dir string) {
 		f.Close()
 	}
 }
+
+// lockedBuffer is a bytes.Buffer the helper's output is copied into while
+// the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.b.Bytes()...)
+}
+
+func (l *lockedBuffer) String() string { return string(l.Bytes()) }

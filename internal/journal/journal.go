@@ -35,8 +35,9 @@ type Options struct {
 // files, plus a checkpoint saying how far they have been applied to the
 // store. Append is safe for concurrent use; Run is called once.
 type Journal struct {
-	opt Options
-	log *slog.Logger
+	opt  Options
+	log  *slog.Logger
+	lock *os.File // held open for the directory lock
 
 	mu     sync.Mutex
 	f      *os.File  // the active (last) segment, written with pwrite at its size
@@ -76,12 +77,16 @@ func Open(o Options) (*Journal, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
+	var err error
 	j := &Journal{
 		opt: o, log: o.Log,
 		buf:      make([]byte, 0, 512),
 		notify:   make(chan struct{}, 1),
 		stopSync: make(chan struct{}),
 		syncDone: make(chan struct{}),
+	}
+	if j.lock, err = lockDir(o.Dir); err != nil {
+		return nil, err
 	}
 	cp, err := readCheckpoint(o.Dir)
 	if err != nil {
@@ -94,6 +99,7 @@ func Open(o Options) (*Journal, error) {
 		if j.f != nil {
 			j.f.Close()
 		}
+		j.lock.Close()
 		return nil, err
 	}
 	if o.Sync == SyncInterval {
@@ -352,6 +358,7 @@ func (j *Journal) Close() error {
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	defer j.lock.Close() // last: the directory is ours until the segment is closed
 	if j.f == nil {
 		return nil
 	}

@@ -530,3 +530,57 @@ func randomBytes(n int) []byte {
 	}
 	return b
 }
+
+// A power loss under SyncNone can leave the checkpoint (fsynced) ahead of
+// the segment's data (not). New events must not land where the checkpoint
+// says everything is already applied.
+func TestCheckpointAheadOfLostData(t *testing.T) {
+	dir := t.TempDir()
+	s := newStore()
+	j, _ := open(t, Options{Dir: dir, Sync: SyncNone})
+	appendN(t, j, "before", 10)
+	if err := replay(t, j, s, 100); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	truncate(t, segmentPath(dir, 1), 0) // the page cache never reached the disk
+
+	j, l := open(t, Options{Dir: dir, Sync: SyncNone})
+	if len(l.all()) == 0 {
+		t.Error("losing journaled data went unmentioned")
+	}
+	appendN(t, j, "after", 5)
+	j.Close()
+	j, _ = open(t, Options{Dir: dir, Sync: SyncNone})
+	if got := j.Lag(); got != 5 {
+		t.Errorf("Lag = %d, want the 5 new events", got)
+	}
+	if err := replay(t, j, s, 100); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	wantOnce(t, s.snapshot(), map[string]int{"before": 10, "after": 5})
+}
+
+func TestOpenRemovesAppliedSegmentsLeftByACrash(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{Dir: dir, SegmentBytes: 1024}
+	j, _ := open(t, o)
+	appendN(t, j, "e", 50)
+	j.Close()
+	firsts, _ := listSegments(dir)
+	// Applied up to the start of the last segment; the older files are what
+	// a crash between checkpoint and removal leaves behind.
+	last := firsts[len(firsts)-1]
+	if err := writeCheckpoint(dir, checkpoint{Seq: last, Segment: last}); err != nil {
+		t.Fatal(err)
+	}
+	j, _ = open(t, o)
+	defer j.Close()
+	if left, _ := listSegments(dir); len(left) != 1 || left[0] != last {
+		t.Errorf("segments after open: %v, want only %d", left, last)
+	}
+	if got, want := j.Lag(), int64(50)-(last-1); got != want {
+		t.Errorf("Lag = %d, want %d", got, want)
+	}
+}
