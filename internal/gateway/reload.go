@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"reflect"
 	"strconv"
 	"sync"
@@ -70,7 +71,8 @@ func Check(cfg *config.Config) error {
 //
 // cfg must have passed config.Load. A config that fails any check New runs,
 // or changes what cannot change under a running listener (listen, server,
-// admin, data_dir, log), is refused with the error and nothing changes.
+// admin, data_dir, store, journal, log), is refused with the error and
+// nothing changes.
 func (g *Gateway) Reload(cfg *config.Config) error {
 	reloadMu.Lock()
 	defer reloadMu.Unlock()
@@ -81,8 +83,14 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	// The price versions are recorded before anything is swapped, so that
+	// a store failure refuses the reload whole.
+	book := cfg.PriceBook()
+	if err := g.recordPrices(context.Background(), book); err != nil {
+		return err
+	}
 	g.API.SetRoutes(dp.routes, dp.keys, dp.constraints)
-	g.Settler.SetPricer(newDeploymentPrices(dp.routes))
+	g.Settler.SetPricer(book)
 	// Requests still on the old table hold their own pointers to the live
 	// state; the registry forgets only what the new table lacks.
 	dp.routes.State().Prune(dp.routes)
@@ -105,6 +113,16 @@ func fixed(old, cfg *config.Config) error {
 	}
 	if cfg.DataDir != old.DataDir {
 		return refuse("data_dir", config.Pos{})
+	}
+	s, t := old.Store, cfg.Store
+	s.Pos, t.Pos = config.Pos{}, config.Pos{}
+	if s != t {
+		return refuse("store", cfg.Store.Pos)
+	}
+	j, k := old.Journal, cfg.Journal
+	j.Pos, k.Pos = config.Pos{}, config.Pos{}
+	if j != k {
+		return refuse("journal", cfg.Journal.Pos)
 	}
 	a, b := old.Server, cfg.Server
 	a.Pos, b.Pos = config.Pos{}, config.Pos{}
