@@ -584,3 +584,18 @@ func TestOpenRemovesAppliedSegmentsLeftByACrash(t *testing.T) {
 		t.Errorf("Lag = %d, want %d", got, want)
 	}
 }
+
+func TestSecondRunResumes(t *testing.T) {
+	j, _ := open(t, Options{Dir: t.TempDir()})
+	defer j.Close()
+	s := newStore()
+	appendN(t, j, "a", 10)
+	if err := replay(t, j, s, 4); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, j, "b", 10)
+	if err := replay(t, j, s, 4); err != nil {
+		t.Fatal(err)
+	}
+	wantOnce(t, s.snapshot(), map[string]int{"a": 10, "b": 10})
+}

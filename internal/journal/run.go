@@ -56,7 +56,13 @@ func (j *Journal) Run(ctx context.Context, apply Apply, batch int, every time.Du
 
 	c := &cursor{j: j, seg: j.start.Segment, seq: j.start.Seq, every: every, saved: time.Now()}
 	c.r.off = j.start.Offset
-	defer c.close()
+	defer func() {
+		c.close()
+		// A later Run resumes here rather than at the checkpoint Open found.
+		if c.done.Seq != 0 {
+			j.start = c.done
+		}
+	}()
 
 	events := make([]usage.Event, 0, batch)
 	var since time.Time // when the oldest event in events was read
