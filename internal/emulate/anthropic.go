@@ -28,7 +28,7 @@ import (
 //
 // # Tokens
 //
-// As in the package rule, a text's tokens are ceil(len(utf8 bytes)/4), and:
+// As in the package rule, a text's tokens are its o200k_base tokens, and:
 //
 //   - A message's text, system-role messages included, is the concatenation,
 //     without separators, of its text blocks (or its string content), and

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/switchyard/switchyard/internal/tokens"
 )
 
 type anthropicMessage struct {
@@ -170,7 +172,7 @@ func (w *anthropicWalk) tools(raw json.RawMessage) *anthropicError {
 		return anthropicDecodeError(err, "tools")
 	}
 	names := make(map[string]bool, len(specs))
-	prefix := 1 // compact length of the array up to the current tool: "[" and commas
+	prefix := []byte{'['} // the compact array up to the current tool
 	for i, rs := range specs {
 		at := anthropicIndex("tools", i)
 		if jsonKind(rs) != "an object" {
@@ -211,13 +213,12 @@ func (w *anthropicWalk) tools(raw json.RawMessage) *anthropicError {
 			return anthropicInvalid("tools: Tool names must be unique.")
 		}
 		names[name] = true
-		var n int
-		w.chash, n = fnvCompact(w.chash, rs)
+		w.chash, _ = fnvCompact(w.chash, rs)
 		if i > 0 {
-			prefix++ // the comma before this tool
+			prefix = append(prefix, ',')
 		}
-		prefix += n
-		w.bound(chatPrimingTokens + tokens(prefix+1))
+		prefix = appendCompact(prefix, rs)
+		w.bound(chatPrimingTokens + textTokens(string(prefix)+"]"))
 		if cc != nil && string(cc) != "null" {
 			ttl1h, err := anthropicCacheControl(cc, at+".cache_control")
 			if err != nil {
@@ -226,7 +227,7 @@ func (w *anthropicWalk) tools(raw json.RawMessage) *anthropicError {
 			w.mark(ttl1h)
 		}
 	}
-	w.total += tokens(compactLen(raw))
+	w.total += jsonTokens(raw)
 	w.hasTools = true
 	return nil
 }
@@ -296,7 +297,7 @@ func anthropicIDByte(c byte) bool {
 // counts as a message when it has any text block or a non-empty string.
 func (w *anthropicWalk) system(raw json.RawMessage) *anthropicError {
 	start := w.total
-	n := 0
+	var text tokens.Counter
 	switch jsonKind(raw) {
 	case "nothing", "null":
 		return nil
@@ -310,8 +311,8 @@ func (w *anthropicWalk) system(raw json.RawMessage) *anthropicError {
 		}
 		w.seed = fnvString(w.seed, s)
 		w.chash = anthropicMix(w.chash, s)
-		n = len(s)
-		w.bound(start + chatMessageTokens + tokens(n))
+		text.WriteString(s)
+		w.bound(start + chatMessageTokens + text.Tokens())
 	case "an array":
 		var blocks []json.RawMessage
 		if err := json.Unmarshal(raw, &blocks); err != nil {
@@ -345,8 +346,8 @@ func (w *anthropicWalk) system(raw json.RawMessage) *anthropicError {
 			}
 			w.seed = fnvString(w.seed, *b.Text)
 			w.chash = anthropicMix(w.chash, *b.Text)
-			n += len(*b.Text)
-			w.bound(start + chatMessageTokens + tokens(n))
+			text.WriteString(*b.Text)
+			w.bound(start + chatMessageTokens + text.Tokens())
 			if b.CacheControl != nil && string(b.CacheControl) != "null" {
 				ttl1h, err := anthropicCacheControl(b.CacheControl, at+".cache_control")
 				if err != nil {
@@ -358,7 +359,7 @@ func (w *anthropicWalk) system(raw json.RawMessage) *anthropicError {
 	default:
 		return anthropicWant("system", "list")
 	}
-	w.total = start + chatMessageTokens + tokens(n)
+	w.total = start + chatMessageTokens + text.Tokens()
 	return nil
 }
 
@@ -457,7 +458,7 @@ func (w *anthropicWalk) messages(raw json.RawMessage) *anthropicError {
 func (w *anthropicWalk) message(i int, role string, content json.RawMessage, last bool, turns *anthropicTurns) *anthropicError {
 	at := anthropicIndex("messages", i)
 	start := w.total
-	m := anthropicMsgTokens{}
+	m := &anthropicMsgTokens{}
 	w.chash = anthropicMix(w.chash, role)
 	empty := anthropicInvalid("%s: all messages must have non-empty content except for the optional final assistant message", at)
 	var lastText string // of the content, for the trailing-whitespace rule
@@ -477,7 +478,7 @@ func (w *anthropicWalk) message(i int, role string, content json.RawMessage, las
 		}
 		w.seed = fnvString(w.seed, s)
 		w.chash = anthropicMix(anthropicMix(w.chash, "text"), s)
-		m.text += len(s)
+		m.text.WriteString(s)
 		lastText = s
 		after.WriteString(s)
 		w.bound(start + m.tokens())
@@ -514,7 +515,7 @@ func (w *anthropicWalk) message(i int, role string, content json.RawMessage, las
 				}
 				w.seed = fnvString(w.seed, *b.Text)
 				w.chash = anthropicMix(anthropicMix(w.chash, typ), *b.Text)
-				m.text += len(*b.Text)
+				m.text.WriteString(*b.Text)
 				lastText = *b.Text
 				after.WriteString(*b.Text)
 			case "image", "document":
@@ -531,7 +532,7 @@ func (w *anthropicWalk) message(i int, role string, content json.RawMessage, las
 					return wrongRole()
 				}
 				w.toolBlock(anthropicIndex(at+".content", j))
-				if err := w.toolUse(b, bat, &m); err != nil {
+				if err := w.toolUse(b, bat, m); err != nil {
 					return err
 				}
 				if turns.seen[*b.ID] {
@@ -545,7 +546,7 @@ func (w *anthropicWalk) message(i int, role string, content json.RawMessage, las
 					return wrongRole()
 				}
 				w.toolBlock(anthropicIndex(at+".content", j))
-				if err := w.toolResult(b, bat, &m); err != nil {
+				if err := w.toolResult(b, bat, m); err != nil {
 					return err
 				}
 				if !slices.Contains(turns.expect, *b.ToolUseID) {
@@ -620,10 +621,13 @@ func (w *anthropicWalk) toolBlock(at string) {
 }
 
 // anthropicMsgTokens adds up what one message is worth in prompt tokens.
-type anthropicMsgTokens struct{ text, images int }
+type anthropicMsgTokens struct {
+	text   tokens.Counter
+	images int
+}
 
-func (m anthropicMsgTokens) tokens() int {
-	return chatMessageTokens + tokens(m.text) + m.images*chatImageTokens
+func (m *anthropicMsgTokens) tokens() int {
+	return chatMessageTokens + m.text.Tokens() + m.images*chatImageTokens
 }
 
 // decodeAnthropicBlock decodes content block raw at path at. It returns a nil
@@ -756,9 +760,9 @@ func (w *anthropicWalk) toolUse(b *anthropicBlock, at string, m *anthropicMsgTok
 		return anthropicWant(at+".input", "dictionary")
 	}
 	w.seed = fnvString(w.seed, *b.Name)
-	var n int
-	w.seed, n = fnvCompact(w.seed, b.Input)
-	m.text += len(*b.Name) + n
+	w.seed, _ = fnvCompact(w.seed, b.Input)
+	m.text.WriteString(*b.Name)
+	m.text.Write(appendCompact(nil, b.Input))
 	w.chash = anthropicMix(anthropicMix(anthropicMix(w.chash, "tool_use"), *b.ID), *b.Name)
 	w.chash, _ = fnvCompact(w.chash, b.Input)
 	return nil
@@ -786,7 +790,7 @@ func (w *anthropicWalk) toolResult(b *anthropicBlock, at string, m *anthropicMsg
 		}
 		w.seed = fnvString(w.seed, s)
 		w.chash = anthropicMix(w.chash, s)
-		m.text += len(s)
+		m.text.WriteString(s)
 	case "an array":
 		var blocks []json.RawMessage
 		if err := json.Unmarshal(b.Content, &blocks); err != nil {
@@ -807,7 +811,7 @@ func (w *anthropicWalk) toolResult(b *anthropicBlock, at string, m *anthropicMsg
 				}
 				w.seed = fnvString(w.seed, *nb.Text)
 				w.chash = anthropicMix(w.chash, *nb.Text)
-				m.text += len(*nb.Text)
+				m.text.WriteString(*nb.Text)
 			case typ == "image" || typ == "document":
 				if err := checkAnthropicSource(typ, nb.Source, cat+"."+typ+".source"); err != nil {
 					return err
@@ -834,6 +838,6 @@ func (w *anthropicWalk) toolResult(b *anthropicBlock, at string, m *anthropicMsg
 		return anthropicWant(at+".content", "list")
 	}
 	w.seed = fnvString(w.seed, *b.ToolUseID)
-	m.text += len(*b.ToolUseID)
+	m.text.WriteString(*b.ToolUseID)
 	return nil
 }

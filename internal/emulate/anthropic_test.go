@@ -267,7 +267,7 @@ func TestAnthropicToolUse(t *testing.T) {
 	if err := validate(weatherSchema, input); err != nil {
 		t.Errorf("input %s: %v", call.Input, err)
 	}
-	if want := tok(call.Name + string(call.Input)); m.Usage.OutputTokens != int64(want) {
+	if want := tok(call.Name) + tok(string(call.Input)); m.Usage.OutputTokens != int64(want) {
 		t.Errorf("output tokens %d, want %d", m.Usage.OutputTokens, want)
 	}
 

@@ -87,7 +87,7 @@ func TestAzureClassic(t *testing.T) {
 	}
 
 	b := az.Billed()
-	if b.Requests != 4 || b.ByModel["my-gpt4o-deployment"].Requests != 3 || b.ByModel["my-embedding-deployment"].InputTokens != 2 {
+	if b.Requests != 4 || b.ByModel["my-gpt4o-deployment"].Requests != 3 || b.ByModel["my-embedding-deployment"].InputTokens != int64(tok("hello")) {
 		t.Errorf("billed %+v", b)
 	}
 }

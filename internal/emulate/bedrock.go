@@ -58,7 +58,7 @@ import (
 //     toolUseId of "tooluse_" and 22 letters and digits. Only toolSpec tools
 //     are called.
 //   - outputConfig.textFormat json_schema answers, in a text block, JSON
-//     generated from the schema, counted at four bytes a token, never cut.
+//     generated from the schema, counted by the tokenizer, never cut.
 //   - An empty text (a stop sequence at the very start) is no content block.
 //   - Streams: messageStart; for a tool use, contentBlockStart naming it and
 //     contentBlockDelta events with about eight bytes of its input each; for

@@ -307,7 +307,7 @@ func TestBedrockToolUse(t *testing.T) {
 				}
 			}
 			compact, _ := json.Marshal(args)
-			if want := tok(name + string(compact)); *out.Usage.OutputTokens != int32(want) {
+			if want := tok(name) + tok(string(compact)); *out.Usage.OutputTokens != int32(want) {
 				t.Errorf("output tokens %d, want %d (%s)", *out.Usage.OutputTokens, want, compact)
 			}
 

@@ -223,7 +223,7 @@ func decodeConverse(body []byte, model string) (*converse, *bedrockError) {
 
 	count := newPromptCounter()
 	h := uint64(fnvOffset)
-	sysLen, sysText := 0, false
+	sysText := false
 	for i := range req.System {
 		s := &req.System[i]
 		at := "system." + strconv.Itoa(i) + ".member"
@@ -235,13 +235,13 @@ func decodeConverse(body []byte, model string) (*converse, *bedrockError) {
 				return nil, awsTooShort("", at+".text", 1)
 			}
 			h = fnvString(h, *s.Text)
-			sysLen += len(*s.Text)
+			count.add(*s.Text)
 			sysText = true
 		}
 	}
 	if sysText {
 		// The system prompt counts as one message, as an OpenAI system message does.
-		count.message(sysLen, 0)
+		count.message(0)
 	}
 
 	var scratch bytes.Buffer
@@ -258,17 +258,16 @@ func decodeConverse(body []byte, model string) (*converse, *bedrockError) {
 		if m.Content == nil {
 			return nil, awsNotNull(at + ".content")
 		}
-		length, images := 0, 0
+		images := 0
 		for j := range m.Content {
-			n, imgs, tool, err := m.Content[j].read(&h, &scratch, at+".content."+strconv.Itoa(j)+".member", i, j)
+			imgs, tool, err := m.Content[j].read(&h, &count, &scratch, at+".content."+strconv.Itoa(j)+".member", i, j)
 			if err != nil {
 				return nil, err
 			}
-			length += n
 			images += imgs
 			toolBlocks = toolBlocks || tool
 		}
-		count.message(length, images)
+		count.message(images)
 	}
 	if err := checkConverseTurns(req.Messages, toolBlocks, tools); err != nil {
 		return nil, err
@@ -290,7 +289,7 @@ func decodeConverse(body []byte, model string) (*converse, *bedrockError) {
 		p.lastText = text.String()
 	}
 	if tools != nil {
-		count.total += tokens(compactLen(tools))
+		count.total += jsonTokens(tools)
 	}
 	p.seed, p.tokens = h, count.total
 	return cv, nil
@@ -326,100 +325,104 @@ func awsUnionError(path string, n int) *bedrockError {
 }
 
 // read checks content block j of message i, whose constraint path is at, adds
-// its text to h, and returns the text's length, its images and whether it is
-// a tool use or result.
-func (b *converseBlock) read(h *uint64, scratch *bytes.Buffer, at string, i, j int) (n, images int, tool bool, _ *bedrockError) {
+// its text to h and to count's current message, and returns its images and
+// whether it is a tool use or result.
+func (b *converseBlock) read(h *uint64, count *promptCounter, scratch *bytes.Buffer, at string, i, j int) (images int, tool bool, _ *bedrockError) {
 	if k := b.members(); k != 1 {
-		return 0, 0, false, awsUnionError(at, k)
+		return 0, false, awsUnionError(at, k)
 	}
 	where := "messages." + strconv.Itoa(i) + ".content." + strconv.Itoa(j)
 	switch {
 	case b.Text != nil:
 		if strings.TrimSpace(*b.Text) == "" {
-			return 0, 0, false, bedrockInvalid("The text field in the ContentBlock object at %s is blank. "+
+			return 0, false, bedrockInvalid("The text field in the ContentBlock object at %s is blank. "+
 				"Add text to the text field, and try again.", where)
 		}
 		*h = fnvString(*h, *b.Text)
-		return len(*b.Text), 0, false, nil
+		count.add(*b.Text)
+		return 0, false, nil
 	case b.Image != nil:
 		if err := b.Image.check(at + ".image"); err != nil {
-			return 0, 0, false, err
+			return 0, false, err
 		}
-		return 0, 1, false, nil
+		return 1, false, nil
 	case b.ReasoningContent != nil:
 		if rt := b.ReasoningContent.ReasoningText; rt != nil {
 			*h = fnvString(*h, rt.Text)
-			return len(rt.Text), 0, false, nil
+			count.add(rt.Text)
 		}
-		return 0, 0, false, nil
+		return 0, false, nil
 	case b.ToolUse != nil:
 		u := b.ToolUse
 		if err := checkAWSIdentifier(u.ToolUseID, at+".toolUse.toolUseId", toolUseIDPattern, "_.:-"); err != nil {
-			return 0, 0, false, err
+			return 0, false, err
 		}
 		if err := checkAWSIdentifier(u.Name, at+".toolUse.name", toolNamePattern, "_-"); err != nil {
-			return 0, 0, false, err
+			return 0, false, err
 		}
 		if rawSet(u.Input) == 0 {
-			return 0, 0, false, awsNotNull(at + ".toolUse.input")
+			return 0, false, awsNotNull(at + ".toolUse.input")
 		}
 		if jsonKind(u.Input) != "an object" {
-			return 0, 0, false, awsNotObject(where + ".toolUse.input")
+			return 0, false, awsNotObject(where + ".toolUse.input")
 		}
 		scratch.Reset()
 		_ = json.Compact(scratch, u.Input) // valid: it was decoded
 		*h = fnvBytes(fnvString(*h, *u.Name), scratch.Bytes())
-		return len(*u.Name) + scratch.Len(), 0, true, nil
+		count.add(*u.Name)
+		count.add(scratch.String())
+		return 0, true, nil
 	case b.ToolResult != nil:
-		n, images, err := b.ToolResult.read(h, scratch, at+".toolResult", where+".toolResult")
-		return n, images, true, err
+		images, err := b.ToolResult.read(h, count, scratch, at+".toolResult", where+".toolResult")
+		return images, true, err
 	}
-	return 0, 0, false, nil // documents, video, audio, cache points and the rest count nothing
+	return 0, false, nil // documents, video, audio, cache points and the rest count nothing
 }
 
 // read checks a tool result and adds its text to h: its content's texts and
 // JSON, then its toolUseId, as an OpenAI tool message's content and then its
 // tool_call_id.
-func (r *converseToolResult) read(h *uint64, scratch *bytes.Buffer, at, where string) (n, images int, _ *bedrockError) {
+func (r *converseToolResult) read(h *uint64, count *promptCounter, scratch *bytes.Buffer, at, where string) (images int, _ *bedrockError) {
 	if err := checkAWSIdentifier(r.ToolUseID, at+".toolUseId", toolUseIDPattern, "_.:-"); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	if r.Content == nil {
-		return 0, 0, awsNotNull(at + ".content")
+		return 0, awsNotNull(at + ".content")
 	}
 	if r.Status != nil && *r.Status != "success" && *r.Status != "error" {
-		return 0, 0, awsEnum(*r.Status, at+".status", "success, error")
+		return 0, awsEnum(*r.Status, at+".status", "success, error")
 	}
 	if r.Status != nil && *r.Status == "error" && len(r.Content) == 0 {
-		return 0, 0, bedrockInvalid("The content field at %s cannot be empty when status value is error.", where)
+		return 0, bedrockInvalid("The content field at %s cannot be empty when status value is error.", where)
 	}
 	for k := range r.Content {
 		c := &r.Content[k]
 		cat := at + ".content." + strconv.Itoa(k) + ".member"
 		if m := c.members(); m != 1 {
-			return 0, 0, awsUnionError(cat, m)
+			return 0, awsUnionError(cat, m)
 		}
 		switch {
 		case c.Text != nil:
 			*h = fnvString(*h, *c.Text)
-			n += len(*c.Text)
+			count.add(*c.Text)
 		case rawSet(c.JSON) == 1:
 			if jsonKind(c.JSON) != "an object" {
-				return 0, 0, awsNotObject(where + ".content." + strconv.Itoa(k) + ".json")
+				return 0, awsNotObject(where + ".content." + strconv.Itoa(k) + ".json")
 			}
 			scratch.Reset()
 			_ = json.Compact(scratch, c.JSON)
 			*h = fnvBytes(*h, scratch.Bytes())
-			n += scratch.Len()
+			count.add(scratch.String())
 		case c.Image != nil:
 			if err := c.Image.check(cat + ".image"); err != nil {
-				return 0, 0, err
+				return 0, err
 			}
 			images++
 		}
 	}
 	*h = fnvString(*h, *r.ToolUseID)
-	return n + len(*r.ToolUseID), images, nil
+	count.add(*r.ToolUseID)
+	return images, nil
 }
 
 // check validates an image block: a known format and exactly one source,

@@ -35,7 +35,7 @@ func putJob(j *chatJob) {
 	for i := range j.answers {
 		a := &j.answers[i]
 		if cap(a.body) > maxPooled {
-			a.body, a.ends = nil, nil
+			a.body, a.ends, a.started = nil, nil, nil
 		}
 	}
 	jobPool.Put(j)

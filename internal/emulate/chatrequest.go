@@ -199,7 +199,7 @@ func (p *prompt) readMessages(msgs []chatMessage) *apiError {
 		if !m.Content.present && m.Role != "assistant" && m.Role != "function" {
 			return missing(at(i, ".content"))
 		}
-		length, images, err := m.Content.hash(&h, i)
+		images, err := m.Content.hash(&h, &count, i)
 		if err != nil {
 			return err
 		}
@@ -212,16 +212,17 @@ func (p *prompt) readMessages(msgs []chatMessage) *apiError {
 				name, args = tc.Custom.Name, tc.Custom.Input
 			}
 			h = fnvString(fnvString(h, name), args)
-			length += len(name) + len(args)
+			count.add(name)
+			count.add(args)
 		}
 		if m.Role == "tool" {
 			if m.ToolCallID == nil {
 				return missing(at(i, ".tool_call_id"))
 			}
 			h = fnvString(h, *m.ToolCallID)
-			length += len(*m.ToolCallID)
+			count.add(*m.ToolCallID)
 		}
-		count.message(length, images)
+		count.message(images)
 	}
 	last := &msgs[len(msgs)-1]
 	p.lastRole = last.Role
@@ -232,23 +233,24 @@ func (p *prompt) readMessages(msgs []chatMessage) *apiError {
 	return nil
 }
 
-// hash adds the content's text to h, and returns its length and the number
-// of its image parts. Message i is named in errors.
-func (c *messageContent) hash(h *uint64, i int) (n, images int, _ *apiError) {
+// hash adds the content's text to h and to count's current message, and
+// returns the number of its image parts. Message i is named in errors.
+func (c *messageContent) hash(h *uint64, count *promptCounter, i int) (images int, _ *apiError) {
 	if !c.isParts {
 		*h = fnvString(*h, c.text)
-		return len(c.text), 0, nil
+		count.add(c.text)
+		return 0, nil
 	}
 	for j := range c.parts {
 		part := &c.parts[j]
 		if part.Type == nil {
-			return 0, 0, missing(at(i, ".content["+strconv.Itoa(j)+"].type"))
+			return 0, missing(at(i, ".content["+strconv.Itoa(j)+"].type"))
 		}
 		var s string
 		switch *part.Type {
 		case "text":
 			if part.Text == nil {
-				return 0, 0, missing(at(i, ".content["+strconv.Itoa(j)+"].text"))
+				return 0, missing(at(i, ".content["+strconv.Itoa(j)+"].text"))
 			}
 			s = *part.Text
 		case "refusal":
@@ -260,14 +262,14 @@ func (c *messageContent) hash(h *uint64, i int) (n, images int, _ *apiError) {
 		case "input_audio", "file":
 			// Counted as nothing: the rule has no price for them.
 		default:
-			return 0, 0, invalid(at(i, ".content["+strconv.Itoa(j)+"].type"), "invalid_value",
+			return 0, invalid(at(i, ".content["+strconv.Itoa(j)+"].type"), "invalid_value",
 				"Invalid value: '%s'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', and 'file'.",
 				*part.Type)
 		}
 		*h = fnvString(*h, s)
-		n += len(s)
+		count.add(s)
 	}
-	return n, images, nil
+	return images, nil
 }
 
 // String returns the content's text: the string, or its text parts joined.
@@ -427,7 +429,7 @@ func (p *prompt) readTools(rawTools, rawChoice json.RawMessage) *apiError {
 					"Invalid value: '%s'. Supported values are: 'function' and 'custom'.", *t.Type)
 			}
 		}
-		p.tokens += tokens(compactLen(rawTools))
+		p.tokens += jsonTokens(rawTools)
 	}
 
 	switch jsonKind(rawChoice) {
@@ -489,29 +491,4 @@ func (p *prompt) readTools(rawTools, rawChoice json.RawMessage) *apiError {
 			"Invalid value: '%s'. Supported values are: 'function', 'allowed_tools', and 'custom'.", tc.Type)
 	}
 	return nil
-}
-
-// compactLen returns the length of valid JSON with its insignificant
-// whitespace removed, as json.Compact would write it.
-func compactLen(raw []byte) int {
-	n, inString, escaped := 0, false, false
-	for _, c := range raw {
-		switch {
-		case inString:
-			n++
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-		default:
-			n++
-			inString = c == '"'
-		}
-	}
-	return n
 }

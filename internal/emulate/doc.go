@@ -14,7 +14,9 @@
 //
 // # Tokens
 //
-// Emulators count tokens by a fixed rule, so that tests can predict usage.
+// Emulators count tokens by a fixed rule, so that tests can predict usage,
+// and with the tokenizer the gateway estimates with (internal/tokens,
+// o200k_base BPE), so that its estimates and the clouds' bills agree.
 // The rules below are the OpenAI-format clouds' (OpenAI, Azure); the
 // Bedrock, Anthropic and Gemini emulators apply the same rule to their own
 // request shapes, documented on newBedrockAPI (bedrock.go), anthropicAPI
@@ -22,7 +24,8 @@
 // same words from every kind of cloud, so a translated request can be
 // checked against an untranslated one.
 //
-//   - A text's token count is ceil(len(utf8 bytes)/4).
+//   - A text's token count is its o200k_base token count (tokens.Count).
+//     The fixed overheads below come on top of it.
 //   - A chat message's text is the concatenation, without separators, of its
 //     content (a string, or the text of its text and refusal parts), the name
 //     and then the arguments of each tool call it makes, and, for a tool
@@ -42,7 +45,8 @@
 //     defined above. Choice i draws from splitmix64 seeded with
 //     FNV-1a-64(conversation text) XOR (i × 0xD1B54A32D192ED03).
 //   - Text answers are words drawn from a fixed vocabulary of 128 plain
-//     lowercase English words, joined by single spaces. One word is one token.
+//     lowercase English words, joined by single spaces, each of which is one
+//     o200k_base token bare or after a space: one word is one token.
 //     The length is max_completion_tokens, else max_tokens, else
 //     Knobs.OutputTokens. finish_reason is "length" when the request set a
 //     maximum, else "stop".
@@ -52,9 +56,9 @@
 //     (counting the space before them) left before the cut.
 //   - response_format json_object answers {"answer":"<words>"} with as many
 //     words as the length above; json_schema answers a value generated from
-//     the schema that validates against it. Both count ceil(len(content)/4)
-//     completion tokens and finish with "stop": a JSON answer is never cut,
-//     neither by the length nor by stop strings.
+//     the schema that validates against it. Both count the tokens of the
+//     content as completion tokens and finish with "stop": a JSON answer is
+//     never cut, neither by the length nor by stop strings.
 //   - Tools: with tool_choice "required" (the first tool), or naming a
 //     function, the answer is one call to that tool with arguments generated
 //     from its parameters schema, content null and finish_reason
@@ -64,7 +68,7 @@
 //     tool_choice "none", and a last message with role "tool", always get
 //     text. allowed_tools restricts the candidates; custom tools are never
 //     called. The call id is "call_" and 24 hex digits. A call counts
-//     ceil((len(name)+len(arguments))/4) completion tokens.
+//     tokens(name) + tokens(arguments) completion tokens.
 //   - completion_tokens is the sum over the n choices.
 //   - Streams carry the same content: a text answer's deltas are its words,
 //     the first bare and the others with a leading space, so that their
@@ -88,7 +92,9 @@
 // DisconnectRate cuts a stream after about half of its tokens by dropping the
 // connection, without [DONE]. Billed counts an answer when it completes, or
 // when a stream is cut, by the emulator or by a client that left, with the
-// tokens actually sent; refusals are counted but not billed.
+// tokens actually sent: the words sent, or for JSON content and tool calls
+// the tokens of the whole answer's text that had begun in the pieces sent (a
+// model streams whole tokens); refusals are counted but not billed.
 //
 // HangRate, checked before anything else with dice of its own (seeded from
 // the complement of Knobs.Seed), leaves a fraction of API requests without

@@ -43,7 +43,7 @@ func (in *embedInput) tokens() int {
 	if in.ids != nil {
 		return len(in.ids)
 	}
-	return tokens(len(in.text))
+	return textTokens(in.text)
 }
 
 // badInput is OpenAI's answer to an input it cannot embed.

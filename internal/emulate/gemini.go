@@ -32,7 +32,7 @@ import (
 //
 // # Tokens
 //
-// As in the package rule, a text's tokens are ceil(len(utf8 bytes)/4), and:
+// As in the package rule, a text's tokens are its o200k_base tokens, and:
 //
 //   - A content's text is the concatenation, without separators, of its
 //     text parts (thought parts excepted), and for each functionCall its

@@ -124,6 +124,7 @@ type geminiWalk struct {
 	total  int    // prompt tokens so far
 	seed   uint64 // FNV-1a of the conversation text so far
 	images int
+	msg    promptCounter // the text of the message being read
 }
 
 func (w *geminiWalk) tools(top *protoObj) *geminiError {
@@ -156,7 +157,7 @@ func (w *geminiWalk) tools(top *protoObj) *geminiError {
 			}
 		}
 	}
-	w.total += tokens(compactLen(top.m["tools"]))
+	w.total += jsonTokens(top.m["tools"])
 	return nil
 }
 
@@ -304,7 +305,6 @@ func (w *geminiWalk) system(top *protoObj) *geminiError {
 	if err != nil || len(parts) == 0 {
 		return err
 	}
-	n := 0
 	for j, rp := range parts {
 		at := c.path("parts") + "[" + strconv.Itoa(j) + "]"
 		part, err := decodeProto(rp, at, "Part", geminiPartFields)
@@ -319,9 +319,9 @@ func (w *geminiWalk) system(top *protoObj) *geminiError {
 			return geminiRule(at, "system_instruction parts must be text")
 		}
 		w.seed = fnvString(w.seed, s)
-		n += len(s)
+		w.msg.add(s)
 	}
-	w.total += chatMessageTokens + tokens(n)
+	w.total += chatMessageTokens + w.msg.take()
 	return nil
 }
 
@@ -381,7 +381,7 @@ type geminiTurn struct{ calls, responses int }
 // content reads the parts of one content.
 func (w *geminiWalk) content(at, role string, parts []json.RawMessage, last bool) (geminiTurn, *geminiError) {
 	var t geminiTurn
-	text, images := 0, 0
+	images := 0
 	lastResponse := -1
 	var after strings.Builder
 	for j, rp := range parts {
@@ -419,7 +419,7 @@ func (w *geminiWalk) content(at, role string, parts []json.RawMessage, last bool
 			}
 			if !thought { // thoughts count nothing, as an Anthropic thinking block
 				w.seed = fnvString(w.seed, s)
-				text += len(s)
+				w.msg.add(s)
 				after.WriteString(s)
 			}
 		case "inlineData", "fileData":
@@ -434,21 +434,17 @@ func (w *geminiWalk) content(at, role string, parts []json.RawMessage, last bool
 			if role != "model" {
 				return t, geminiRule(part.path(data), "function_call parts can only be in model turns")
 			}
-			n, err := w.call(part)
-			if err != nil {
+			if err := w.call(part); err != nil {
 				return t, err
 			}
-			text += n
 			t.calls++
 		case "functionResponse":
 			if role != "user" {
 				return t, geminiRule(part.path(data), "function_response parts can only be in user turns")
 			}
-			n, err := w.response(part)
-			if err != nil {
+			if err := w.response(part); err != nil {
 				return t, err
 			}
-			text += n
 			t.responses++
 			lastResponse = j
 			after.Reset()
@@ -470,7 +466,7 @@ func (w *geminiWalk) content(at, role string, parts []json.RawMessage, last bool
 		}
 	}
 	w.images += images
-	w.total += chatMessageTokens + tokens(text) + images*chatImageTokens
+	w.total += chatMessageTokens + w.msg.take() + images*chatImageTokens
 	return t, nil
 }
 
@@ -512,58 +508,60 @@ func geminiMedia(part *protoObj, field string) (bool, *geminiError) {
 }
 
 // call reads a functionCall part: its text is its name and then its args as
-// compact JSON. It returns the text's length.
-func (w *geminiWalk) call(part *protoObj) (int, *geminiError) {
+// compact JSON, added to the message's.
+func (w *geminiWalk) call(part *protoObj) *geminiError {
 	c, err := decodeProto(part.m["functionCall"], part.path("functionCall"), "FunctionCall", geminiCallFields)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	name, err := c.str("name")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if name == "" {
-		return 0, geminiRule(c.path("name"), "Name cannot be empty.")
+		return geminiRule(c.path("name"), "Name cannot be empty.")
 	}
 	if _, err := c.str("id"); err != nil {
-		return 0, err
+		return err
 	}
 	args, err := c.object("args", "Struct")
 	if err != nil {
-		return 0, geminiBadValue(c.path("args"), "type.googleapis.com/google.protobuf.Struct", c.m["args"])
+		return geminiBadValue(c.path("args"), "type.googleapis.com/google.protobuf.Struct", c.m["args"])
 	}
 	w.seed = fnvString(w.seed, name)
-	var n int
-	w.seed, n = fnvCompact(w.seed, args)
-	return len(name) + n, nil
+	w.seed, _ = fnvCompact(w.seed, args)
+	w.msg.add(name)
+	w.msg.addJSON(args)
+	return nil
 }
 
 // response reads a functionResponse part: its text is its response as
 // compact JSON and then its name, as an OpenAI tool message's is its content
-// and then its call id. It returns the text's length.
-func (w *geminiWalk) response(part *protoObj) (int, *geminiError) {
+// and then its call id, added to the message's.
+func (w *geminiWalk) response(part *protoObj) *geminiError {
 	r, err := decodeProto(part.m["functionResponse"], part.path("functionResponse"), "FunctionResponse", geminiResponseFields)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	name, err := r.str("name")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if name == "" {
-		return 0, geminiRule(r.path("name"), "Name cannot be empty.")
+		return geminiRule(r.path("name"), "Name cannot be empty.")
 	}
 	if _, err := r.str("id"); err != nil {
-		return 0, err
+		return err
 	}
 	resp, err := r.object("response", "Struct")
 	if err != nil {
-		return 0, geminiBadValue(r.path("response"), "type.googleapis.com/google.protobuf.Struct", r.m["response"])
+		return geminiBadValue(r.path("response"), "type.googleapis.com/google.protobuf.Struct", r.m["response"])
 	}
-	var n int
-	w.seed, n = fnvCompact(w.seed, resp)
+	w.seed, _ = fnvCompact(w.seed, resp)
 	w.seed = fnvString(w.seed, name)
-	return n + len(name), nil
+	w.msg.addJSON(resp)
+	w.msg.add(name)
+	return nil
 }
 
 // generationConfig reads the answer's shape: its length, stops, candidates

@@ -19,7 +19,7 @@ func geminiEnum(a *answer) {
 	}
 	a.body = append(a.body[:0], s...)
 	a.ends = splitPieces(a.ends[:0], a.body, jsonPieceBytes)
-	a.tokens = tokens(len(a.body))
+	a.countBody()
 }
 
 // geminiSteps is the number of stream chunks an answer takes: a function

@@ -240,7 +240,7 @@ func TestGeminiFunctionCall(t *testing.T) {
 		t.Errorf("function call part has no thought signature")
 	}
 	argsJSON, _ := json.Marshal(calls[0].Args)
-	if want := tok(calls[0].Name + string(argsJSON)); resp.UsageMetadata.CandidatesTokenCount != int32(want) {
+	if want := tok(calls[0].Name) + tok(string(argsJSON)); resp.UsageMetadata.CandidatesTokenCount != int32(want) {
 		t.Errorf("candidates tokens %d, want %d", resp.UsageMetadata.CandidatesTokenCount, want)
 	}
 

@@ -5,29 +5,32 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/internal/tokens"
 )
 
 // vocabulary is what answers are made of. The words are plain lowercase
-// English with no punctuation, so every word is one token and none needs
-// escaping in JSON; there are 128 of them so that a word is drawn from the top
+// English with no punctuation, each one o200k_base token both bare and after
+// a space (TestVocabularyWordsAreTokens), so that a text of n words counts n
+// tokens however it is counted, and none needs escaping in JSON; there are 128 of them so that a word is drawn from the top
 // seven bits of one PRNG output without bias.
 var vocabulary = [128]string{
 	"the", "quick", "river", "stone", "light", "garden", "window", "market",
-	"silver", "morning", "paper", "engine", "forest", "signal", "harbor", "winter",
-	"summer", "bridge", "candle", "cloud", "orange", "planet", "rocket", "shadow",
-	"thunder", "valley", "yellow", "anchor", "basket", "castle", "dragon", "feather",
-	"glacier", "hammer", "island", "jacket", "kettle", "ladder", "meadow", "needle",
-	"ocean", "pencil", "quiet", "rabbit", "saddle", "tunnel", "umbrella", "velvet",
-	"wagon", "zebra", "amber", "breeze", "copper", "desert", "ember", "falcon",
-	"granite", "honey", "ivory", "jungle", "kingdom", "lantern", "marble", "nectar",
-	"orchard", "pepper", "quartz", "ribbon", "spiral", "timber", "and", "of",
+	"silver", "snow", "paper", "engine", "forest", "signal", "story", "winter",
+	"summer", "bridge", "table", "cloud", "orange", "planet", "rocket", "shadow",
+	"iron", "horse", "yellow", "anchor", "basket", "castle", "dragon", "world",
+	"book", "hammer", "music", "road", "bird", "sun", "rain", "needle",
+	"sea", "hill", "quiet", "rabbit", "glass", "milk", "apple", "wolf",
+	"wagon", "lion", "amber", "water", "green", "blue", "ember", "red",
+	"word", "night", "city", "tree", "fish", "moon", "star", "fire",
+	"lake", "field", "door", "wall", "wood", "salt", "and", "of",
 	"to", "in", "is", "with", "for", "on", "at", "by",
-	"from", "over", "under", "near", "after", "before", "bright", "calm",
-	"deep", "early", "gentle", "happy", "little", "narrow", "open", "proud",
-	"rapid", "soft", "tall", "warm", "wild", "young", "build", "carry",
-	"dream", "find", "gather", "hold", "keep", "listen", "move", "read",
+	"from", "over", "under", "near", "after", "before", "bright", "house",
+	"deep", "early", "hand", "happy", "little", "wind", "open", "farm",
+	"rapid", "soft", "gold", "warm", "wild", "young", "build", "carry",
+	"dream", "find", "life", "hold", "keep", "listen", "move", "read",
 	"share", "travel", "wander", "write", "again", "always", "never", "often",
-	"slowly", "today", "together", "where", "while", "every", "many", "some",
+	"metal", "today", "bread", "where", "while", "every", "many", "some",
 }
 
 // rng is splitmix64: tiny, fast, and good enough to pick words and faults.
@@ -128,7 +131,7 @@ type answerKind uint8
 
 const (
 	answerWords answerKind = iota // plain text, one word a token
-	answerJSON                    // JSON content, four bytes a token
+	answerJSON                    // JSON content, counted by the tokenizer
 	answerTool                    // one tool call
 )
 
@@ -147,6 +150,12 @@ type answer struct {
 	callID string
 	finish string
 	tokens int // completion tokens
+
+	// For JSON content and tool calls: started[s] is the number of the
+	// body's tokens begun once pieces [0, s] are sent, and nameTokens the
+	// tool name's tokens.
+	started    []int32
+	nameTokens int
 }
 
 // steps is the number of stream events the answer's pieces take. A tool call
@@ -164,13 +173,34 @@ func (a *answer) tokensAfter(s int) int {
 	case answerWords:
 		return s + 1
 	case answerJSON:
-		return tokens(int(a.ends[s]))
+		return int(a.started[s])
 	default:
 		if s == 0 {
-			return tokens(len(a.name))
+			return a.nameTokens
 		}
-		return tokens(len(a.name) + int(a.ends[s-1]))
+		return a.nameTokens + int(a.started[s-1])
 	}
+}
+
+// countBody counts the tokens of a JSON or tool-call answer: the tool name's
+// and the body's, and those of the body begun once each piece is sent (a
+// model streams whole tokens, so a piece that ends inside a token has
+// begun it). It sets a.tokens to the whole answer's.
+func (a *answer) countBody() {
+	ends := tokens.Ends(nil, string(a.body))
+	a.started = a.started[:0]
+	k := 0 // tokens begun so far; token k starts where token k-1 ends
+	for _, cut := range a.ends {
+		for k < len(ends) && (k == 0 || ends[k-1] < cut) {
+			k++
+		}
+		a.started = append(a.started, int32(k))
+	}
+	a.nameTokens = 0
+	if a.kind == answerTool {
+		a.nameTokens = tokens.Count(a.name)
+	}
+	a.tokens = a.nameTokens + len(ends)
 }
 
 // tokensSent returns the completion tokens sent once the first s steps are sent.
@@ -194,14 +224,14 @@ func (a *answer) piece(i int) []byte {
 // generate fills in choice index of the answer to p. outputTokens is the
 // length when the request set none.
 func (p *prompt) generate(a *answer, index, outputTokens int) {
-	*a = answer{body: a.body[:0], ends: a.ends[:0]}
+	*a = answer{body: a.body[:0], ends: a.ends[:0], started: a.started[:0]}
 	r := rng{choiceSeed(p.seed, index)}
 	if t := p.pickTool(); t != nil {
 		a.kind, a.name, a.finish = answerTool, t.name, "tool_calls"
 		a.body = appendArguments(a.body, t.params, &r)
 		a.ends = splitPieces(a.ends, a.body, argsPieceBytes)
 		a.callID = callID(&r)
-		a.tokens = tokens(len(a.name) + len(a.body))
+		a.countBody()
 		return
 	}
 	n := p.max
@@ -222,7 +252,7 @@ func (p *prompt) generate(a *answer, index, outputTokens int) {
 			a.body = appendArguments(a.body, p.schema, &r)
 		}
 		a.ends = splitPieces(a.ends, a.body, jsonPieceBytes)
-		a.tokens = tokens(len(a.body))
+		a.countBody()
 		return
 	}
 	a.kind, a.finish = answerWords, "stop"

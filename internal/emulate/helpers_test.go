@@ -8,6 +8,8 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/switchyard/switchyard/internal/tokens"
 )
 
 // listen starts an emulator on a free loopback port for the test's lifetime.
@@ -54,8 +56,8 @@ func post(t testing.TB, url, body string, header ...string) (*http.Response, str
 	return resp, string(b)
 }
 
-// tok is the package's token rule, restated for the tests.
-func tok(s string) int { return (len(s) + 3) / 4 }
+// tok is the package's token rule for a text: internal/tokens' count.
+func tok(s string) int { return tokens.Count(s) }
 
 // isWords reports whether s is vocabulary words joined by single spaces.
 func isWords(s string) bool {

@@ -245,7 +245,7 @@ func TestOpenAIToolCall(t *testing.T) {
 	if err := validate(weatherSchema, args); err != nil {
 		t.Errorf("arguments %s: %v", call.Function.Arguments, err)
 	}
-	if want := tok(call.Function.Name + call.Function.Arguments); resp.Usage.CompletionTokens != int64(want) {
+	if want := tok(call.Function.Name) + tok(call.Function.Arguments); resp.Usage.CompletionTokens != int64(want) {
 		t.Errorf("completion tokens %d, want %d", resp.Usage.CompletionTokens, want)
 	}
 	if !strings.Contains(resp.RawJSON(), `"content":null`) {

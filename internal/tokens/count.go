@@ -38,3 +38,27 @@ func Count(text string) int {
 	}
 	return n
 }
+
+// Ends appends to dst the end offset, in bytes, of each of text's tokens in
+// order, so that a text sent in pieces can be billed by the tokens that had
+// begun when it was cut. The last offset is len(text).
+func Ends(dst []int32, text string) []int32 {
+	if text == "" {
+		return dst
+	}
+	_, toks, err := enc().Encode(text)
+	if err != nil {
+		for off := 4; ; off += 4 { // as Count falls back: four bytes a token
+			if off >= len(text) {
+				return append(dst, int32(len(text)))
+			}
+			dst = append(dst, int32(off))
+		}
+	}
+	off := 0
+	for _, t := range toks {
+		off += len(t)
+		dst = append(dst, int32(off))
+	}
+	return dst
+}

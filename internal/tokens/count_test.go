@@ -132,3 +132,24 @@ func BenchmarkCounterDeltas(b *testing.B) {
 		c.Release()
 	}
 }
+
+func TestEnds(t *testing.T) {
+	text := `{"city":"Paris","days":3}`
+	ends := Ends(nil, text)
+	if len(ends) != Count(text) {
+		t.Fatalf("Ends gave %d tokens, Count %d", len(ends), Count(text))
+	}
+	prev := int32(0)
+	for _, e := range ends {
+		if e <= prev {
+			t.Fatalf("ends not increasing: %v", ends)
+		}
+		prev = e
+	}
+	if prev != int32(len(text)) {
+		t.Fatalf("last end %d, want %d", prev, len(text))
+	}
+	if got := Ends(nil, ""); len(got) != 0 {
+		t.Fatalf("Ends of empty text = %v", got)
+	}
+}
