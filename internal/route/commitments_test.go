@@ -81,8 +81,9 @@ func TestSpendCommitmentPacing(t *testing.T) {
 	// been on pace, and the 1.4 USD left are paced over the 14 hours left,
 	// 0.1 USD an hour. A request of 1000 tokens costs 0.001 USD at macc.
 	req := Request{Model: "chat", PromptTokens: 900, MaxTokens: 100}
-	answer := func(*Deployment) Result {
-		return Result{Outcome: Success, Usage: wire.Usage{Prompt: 900, Completion: 100}}
+	answer := func(d *Deployment) Result {
+		u := wire.Usage{Prompt: 900, Completion: 100}
+		return Result{Outcome: Success, Usage: u, Cost: settled(d, u)}
 	}
 	count := func(n int) map[string]int {
 		got := map[string]int{}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/wire"
 )
 
@@ -258,9 +259,10 @@ func TestRetryBudget(t *testing.T) {
 func TestUsageFeedsModel(t *testing.T) {
 	tab, clk := newTable(t, threeClouds)
 	for range 200 {
-		serve(t, tab, Request{Model: "chat", PromptTokens: 500}, func(*Deployment) Result {
+		serve(t, tab, Request{Model: "chat", PromptTokens: 500}, func(d *Deployment) Result {
 			clk.advance(2 * time.Second)
-			return Result{Outcome: Success, TTFT: 500 * time.Millisecond, Usage: wire.Usage{Prompt: 500, Completion: 600}}
+			u := wire.Usage{Prompt: 500, Completion: 600}
+			return Result{Outcome: Success, TTFT: 500 * time.Millisecond, Usage: u, Cost: settled(d, u)}
 		})
 	}
 	m := tab.Model("chat")
@@ -385,4 +387,14 @@ func TestRetryBudgetWindow(t *testing.T) {
 	for i := range decs {
 		decs[i].Finish(time.Time{})
 	}
+}
+
+// settled is what the settlement point charges for u on d: routing is told
+// the cost, it never prices anything itself.
+func settled(d *Deployment, u wire.Usage) money.Nanos {
+	v, ok := d.Price.At(time.Now())
+	if !ok {
+		return 0
+	}
+	return v.Rates.Cost(u)
 }
