@@ -13,16 +13,17 @@ func main() {
 	root := &cobra.Command{
 		Use:   "switchyard",
 		Short: "Switchyard is a model gateway: one endpoint, many clouds, exact books",
-		Long: `Switchyard gives applications one OpenAI-compatible endpoint in front of several
-clouds (OpenAI, Azure OpenAI, self-hosted OpenAI-compatible servers), routes every
-request to a deployment that can serve it, fails over when one falters, and counts
-the tokens and money of every request.
+		Long: `Switchyard gives applications one OpenAI-compatible and Anthropic-compatible
+endpoint in front of six kinds of cloud (OpenAI, Azure OpenAI, AWS Bedrock,
+Anthropic, Google Gemini, and self-hosted OpenAI-compatible servers such as
+vLLM), routes every request to a deployment that can serve it, fails over when
+one falters, and counts the tokens and money of every request.
 
 Start with "switchyard demo": it needs no configuration and no accounts.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), demoCmd(), emulateCmd(), simulateCmd(), configCmd(), versionCmd())
+	root.AddCommand(serveCmd(), demoCmd(), emulateCmd(), simulateCmd(), reportCmd(), configCmd(), versionCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "switchyard:", err)
 		os.Exit(1)
