@@ -84,14 +84,19 @@ func (p *Bedrock) Send(ctx context.Context, req *Request) (*http.Response, error
 	if req.Stream {
 		op = "/converse-stream"
 	}
-	// Model ids hold ':' ("…-v1:0"); escape it as the AWS SDK does, so the
-	// path AWS canonicalizes is the one that was signed.
-	raw := "/model/" + httpbinding.EscapePath(req.Model, true) + op
-	hr, err := newPost(ctx, p.base+raw, req.Body, false)
+	return p.post(ctx, req.Model, op, req.Body, req.Stream)
+}
+
+// post sends body to /model/{model}{op}, signed. Model ids hold ':'
+// ("…-v1:0"); they are escaped as the AWS SDK does, so that the path AWS
+// canonicalizes is the one that was signed.
+func (p *Bedrock) post(ctx context.Context, model, op string, body []byte, stream bool) (*http.Response, error) {
+	raw := "/model/" + httpbinding.EscapePath(model, true) + op
+	hr, err := newPost(ctx, p.base+raw, body, false)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.name, err)
 	}
-	if req.Stream {
+	if stream {
 		hr.Header["Accept"] = []string{"application/vnd.amazon.eventstream"}
 	}
 	if path, perr := url.PathUnescape(raw); perr == nil {
@@ -101,7 +106,7 @@ func (p *Bedrock) Send(ctx context.Context, req *Request) (*http.Response, error
 	if p.bearer != nil {
 		hr.Header["Authorization"] = p.bearer
 	} else {
-		sum := sha256.Sum256(req.Body)
+		sum := sha256.Sum256(body)
 		if err := p.signer.SignHTTP(ctx, p.creds, hr, hex.EncodeToString(sum[:]), bedrockService, p.region, p.now()); err != nil {
 			return nil, fmt.Errorf("%s: sign: %w", p.name, err)
 		}
