@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/wire"
@@ -30,22 +29,6 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	c.run()
 	c.logAccess()
-}
-
-// countTokens serves POST /v1/messages/count_tokens from a local estimate:
-// counting exactly would take the model's own tokenizer, which only its cloud
-// has, and a round trip there per count defeats the purpose.
-func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
-	c := newCall(s, w, r, wire.Anthropic, provider.Chat)
-	req, ok := s.readAnthropic(c, true)
-	if !ok {
-		return
-	}
-	if c.rt.table.Model(req.Model) == nil {
-		c.fail(modelNotFound(req.Model))
-		return
-	}
-	writeJSON(w, http.StatusOK, []byte(`{"input_tokens":`+strconv.Itoa(anthropic.CountTokens(req))+`}`))
 }
 
 // readAnthropic authenticates c, reads its body and decodes it as an
