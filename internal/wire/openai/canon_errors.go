@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -30,7 +31,7 @@ func DecodeError(status int, h http.Header, body []byte) *wire.Error {
 	e := &wire.Error{}
 	var typ, code string
 	parsed := false
-	if gjson.ValidBytes(body) {
+	if jsoncheck.Valid(body) {
 		root := gjson.Parse(string(body))
 		inner := root.Get("error")
 		switch {

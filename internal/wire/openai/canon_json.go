@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/switchyard/switchyard/internal/wire/jsonw"
 	"github.com/tidwall/gjson"
 )
@@ -31,7 +32,7 @@ func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // jsonObject reports whether raw is valid JSON text holding an object.
 func jsonObject(raw []byte) bool {
-	return gjson.ValidBytes(raw) && gjson.ParseBytes(raw).IsObject()
+	return jsoncheck.ValidObject(raw)
 }
 
 // nonNegInt parses a JSON number that must be a non-negative integer that

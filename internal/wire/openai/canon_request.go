@@ -17,8 +17,8 @@ import (
 // service_tier, prompt_cache_key, name on messages, image detail) are
 // dropped. A malformed body gets a *wire.Invalid naming the field.
 func DecodeRequest(body []byte) (*wire.Request, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, &wire.Invalid{Reason: invalidJSON(body).Message}
+	if inv := wire.CheckRequest(body, requestKeys); inv != nil {
+		return nil, inv
 	}
 	// One copy of the body backs every string of the result: gjson hands out
 	// substrings of the text it parses, and the caller may reuse body.

@@ -4,7 +4,7 @@ import (
 	"strconv"
 
 	"github.com/switchyard/switchyard/internal/wire"
-	"github.com/tidwall/gjson"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 )
 
 // EncodeRequest writes a canonical request as a Chat Completions body for an
@@ -323,7 +323,7 @@ func appendAssistant(b []byte, path string, m *wire.Message, first *bool) ([]byt
 			args := p.Args
 			if len(args) == 0 {
 				args = []byte("{}")
-			} else if !gjson.ValidBytes(args) {
+			} else if !jsoncheck.Valid(args) {
 				return nil, unsupported(idx(path+".content", j), "the tool call's arguments are not valid JSON")
 			}
 			if n > 0 {

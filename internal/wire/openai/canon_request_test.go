@@ -109,7 +109,7 @@ func TestDecodeRequest(t *testing.T) {
 				"messages[0].content[1].file", "messages[1].tool_calls[0].type=custom", "messages[1].function_call", "messages[1].audio", "messages[2].role=function",
 				"n", "logprobs", "top_logprobs", "presence_penalty", "frequency_penalty", "seed", "logit_bias", "audio", "modalities", "prediction",
 				"reasoning_effort", "web_search_options", "verbosity", "top_k", "tools[0].type=custom", "tool_choice.type=allowed_tools"}}},
-		{"a repeated key: the last one wins", `{"model":"a","model":"b",` + hi + `,"temperature":1,"temperature":null}`,
+		{"a repeated bookkeeping key is harmless", `{"model":"b",` + hi + `,"user":"x","user":"y"}`,
 			wire.Request{Model: "b", Messages: []wire.Message{user(text("hi"))}}},
 	}
 	for _, tt := range tests {

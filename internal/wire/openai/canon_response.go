@@ -16,8 +16,8 @@ import (
 // has no refusal. Azure's content-filter annotations are ignored. A body that
 // holds an error envelope instead of an answer comes back as a *wire.Error.
 func DecodeResponse(body []byte) (*wire.Response, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, &wire.Invalid{Reason: "the response body is not valid JSON"}
+	if inv := wire.CheckAnswer("the response body", body); inv != nil {
+		return nil, inv
 	}
 	root := gjson.Parse(string(body))
 	if !root.IsObject() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/switchyard/switchyard/internal/wire/sse"
 	"github.com/tidwall/gjson"
 )
@@ -99,8 +100,8 @@ func (d *StreamDecoder) Next(evs []wire.Event) ([]wire.Event, error) {
 		d.done = true
 		return evs, io.EOF
 	}
-	if !gjson.ValidBytes(data) {
-		d.err = errors.New("openai stream: a chunk is not valid JSON")
+	if err := jsoncheck.Check(data); err != nil {
+		d.err = fmt.Errorf("openai stream: a chunk is not valid JSON: %w", err)
 		return evs, d.err
 	}
 	// The data is a view into the reader's buffer, valid until the next read:

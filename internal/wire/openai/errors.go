@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -79,7 +80,7 @@ func TypeForStatus(status int) string {
 // integer codes and non-JSON bodies (an HTML page from a proxy) are rewritten,
 // so clients always see {"error":{"message","type","param","code"}}.
 func NormalizeError(status int, body []byte) []byte {
-	if gjson.ValidBytes(body) {
+	if jsoncheck.Valid(body) {
 		root := gjson.ParseBytes(body)
 		inner, wrapped := root.Get("error"), true
 		if !inner.IsObject() && root.Get("message").Exists() {

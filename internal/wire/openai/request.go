@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
 	"fmt"
 	"unsafe"
 
@@ -36,8 +35,8 @@ func ParseEmbeddings(body []byte) (Request, *Error) { return parse(body, KindEmb
 
 func parse(body []byte, kind string) (Request, *Error) {
 	req := Request{N: 1, optsAt: -1, optsEnd: -1}
-	if !gjson.ValidBytes(body) {
-		return req, invalidJSON(body)
+	if err := requestKeys.Check(body); err != nil {
+		return req, jsonError(body, err)
 	}
 	root := gjson.Parse(bytesToString(body))
 	if !root.IsObject() {
@@ -134,23 +133,6 @@ func isNonNegInt(v gjson.Result) bool {
 		}
 	}
 	return true
-}
-
-// invalidJSON builds the 400 for a body that does not parse, naming where it
-// breaks. It runs only on the error path, so the slower standard decoder is fine.
-func invalidJSON(body []byte) *Error {
-	msg := "We could not parse the JSON body of your request."
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		if se, ok := err.(*json.SyntaxError); ok {
-			msg = fmt.Sprintf("We could not parse the JSON body of your request: %s (at byte %d).", se.Error(), se.Offset)
-		} else {
-			msg = fmt.Sprintf("We could not parse the JSON body of your request: %s.", err.Error())
-		}
-	} else if len(body) == 0 {
-		msg = "The request body is empty; expected a JSON object."
-	}
-	return BadRequest("", "invalid_json", msg)
 }
 
 // bytesToString views b as a string without copying. The caller must not
