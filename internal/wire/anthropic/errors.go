@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/wire"
 
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -29,7 +30,7 @@ const maxRetryAfter = 24 * time.Hour
 func DecodeError(status int, h http.Header, body []byte) *wire.Error {
 	e := &wire.Error{}
 	var typ string
-	if gjson.ValidBytes(body) {
+	if jsoncheck.Valid(body) {
 		root := gjson.ParseBytes(body)
 		inner := root.Get("error")
 		switch {

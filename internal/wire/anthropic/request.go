@@ -22,8 +22,8 @@ func DecodeRequest(body []byte) (*wire.Request, error) {
 }
 
 func decodeRequest(body []byte, needMaxTokens bool) (*wire.Request, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, &wire.Invalid{Reason: "request body is not valid JSON"}
+	if inv := wire.CheckRequest(body, requestKeys); inv != nil {
+		return nil, inv
 	}
 	// One copy of the body; every string of the canonical request that needs
 	// no unescaping is a substring of it, so decoding allocates little more.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/wire"
 
-	"github.com/tidwall/gjson"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 )
 
 // DefaultMaxTokens is the max_tokens sent when the canonical request sets
@@ -462,8 +462,7 @@ func skipSpaceRight[T ~string | ~[]byte](b T) T {
 
 // isObject reports whether b is a valid JSON object.
 func isObject(b []byte) bool {
-	t := skipSpace(b)
-	return len(t) > 0 && t[0] == '{' && gjson.ValidBytes(b)
+	return jsoncheck.ValidObject(b)
 }
 
 // emptyObject reports whether b is nothing, null or {}.

@@ -13,8 +13,8 @@ import (
 // their results, which only a request with server tools can produce) are
 // skipped; a body that is an error envelope comes back as its *wire.Error.
 func DecodeResponse(body []byte) (*wire.Response, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, &wire.Invalid{Reason: "response body is not valid JSON"}
+	if inv := wire.CheckAnswer("response body", body); inv != nil {
+		return nil, inv
 	}
 	root := gjson.ParseBytes(body)
 	if !root.IsObject() {

@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard/switchyard/internal/wire"
 	"github.com/switchyard/switchyard/internal/wire/sse"
 
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -91,8 +92,8 @@ func (d *StreamDecoder) Next(evs []wire.Event) ([]wire.Event, error) {
 		d.err = e
 		return evs, e
 	}
-	if !gjson.ValidBytes(ev.Data) {
-		d.err = fmt.Errorf("anthropic stream: %s event: data is not valid JSON", name)
+	if err := jsoncheck.Check(ev.Data); err != nil {
+		d.err = fmt.Errorf("anthropic stream: %s event: data is not valid JSON: %w", name, err)
 		return evs, d.err
 	}
 	// Parse the reader's buffer in place; the strings handed out in events
