@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -84,7 +85,7 @@ var badKeyReasons = map[string]bool{
 // the status name; Param is the first BadRequest field violation.
 func DecodeError(status int, h http.Header, body []byte) *wire.Error {
 	var obj gjson.Result
-	if gjson.ValidBytes(body) {
+	if jsoncheck.Valid(body) {
 		root := gjson.Parse(string(body))
 		if root.IsArray() {
 			root = root.Get("0")

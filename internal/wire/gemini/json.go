@@ -7,8 +7,8 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/switchyard/switchyard/internal/wire/jsonw"
-	"github.com/tidwall/gjson"
 )
 
 // Bodies and stream frames are written by appending to byte slices rather
@@ -31,23 +31,12 @@ func appendFloat(b []byte, v float64) []byte { return strconv.AppendFloat(b, v, 
 
 // isJSONObject reports whether raw is one valid JSON object.
 func isJSONObject(raw []byte) bool {
-	return gjson.ValidBytes(raw) && firstByte(raw) == '{'
+	return jsoncheck.ValidObject(raw)
 }
 
 // isJSONObjectString is isJSONObject for a string.
 func isJSONObjectString(s string) bool {
-	return gjson.Valid(s) && firstByte(unsafe.Slice(unsafe.StringData(s), len(s))) == '{'
-}
-
-func firstByte(b []byte) byte {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return c
-	}
-	return 0
+	return jsoncheck.ValidObject(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // view returns b as a string without copying. The caller must not keep the

@@ -22,8 +22,8 @@ import (
 // cannot carry (topK, thinkingConfig, safetySettings, Google Search, a PDF …)
 // are listed in r.Extra by their path here.
 func DecodeRequest(body []byte) (*wire.Request, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, invalidJSON(body)
+	if inv := wire.CheckRequest(body, requestKeys); inv != nil {
+		return nil, inv
 	}
 	root := gjson.Parse(string(body)) // one copy: the strings kept below point into it
 	if !root.IsObject() {
@@ -71,22 +71,6 @@ func DecodeRequest(body []byte) (*wire.Request, error) {
 		return nil, &wire.Invalid{Field: "contents", Reason: "at least one content is required"}
 	}
 	return d.r, nil
-}
-
-// invalidJSON names where a body stops being JSON. It runs only on the error
-// path, so the slower standard decoder is fine.
-func invalidJSON(body []byte) *wire.Invalid {
-	if len(body) == 0 {
-		return &wire.Invalid{Reason: "the body is empty; expected a JSON object"}
-	}
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		if se, ok := err.(*json.SyntaxError); ok {
-			return &wire.Invalid{Reason: fmt.Sprintf("invalid JSON at byte %d: %s", se.Offset, se.Error())}
-		}
-		return &wire.Invalid{Reason: "invalid JSON: " + err.Error()}
-	}
-	return &wire.Invalid{Reason: "invalid JSON"}
 }
 
 type pendingCall struct {

@@ -104,8 +104,8 @@ func appendUsage(b []byte, u wire.Usage) []byte {
 // get one made from the response id and their position (see callID). An
 // error envelope in place of an answer comes back as a *wire.Error.
 func DecodeResponse(body []byte) (*wire.Response, error) {
-	if !gjson.ValidBytes(body) {
-		return nil, invalidJSON(body)
+	if inv := wire.CheckAnswer("the response body", body); inv != nil {
+		return nil, inv
 	}
 	root := gjson.Parse(string(body))
 	if !root.IsObject() {

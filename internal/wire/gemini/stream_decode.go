@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/switchyard/switchyard/internal/wire/sse"
 	"github.com/tidwall/gjson"
 )
@@ -90,8 +91,8 @@ func (d *StreamDecoder) Next(evs []wire.Event) ([]wire.Event, error) {
 // chunk appends the events of one chunk. The chunk's bytes are valid only
 // until the next read, so the strings kept in events are copied.
 func (d *StreamDecoder) chunk(evs []wire.Event, data []byte) ([]wire.Event, error) {
-	if !gjson.ValidBytes(data) {
-		return evs, fmt.Errorf("gemini stream: a chunk is not valid JSON: %.80q", data)
+	if err := jsoncheck.Check(data); err != nil {
+		return evs, fmt.Errorf("gemini stream: a chunk is not valid JSON (%w): %.80q", err, data)
 	}
 	root := gjson.Parse(view(data))
 	if !root.IsObject() {
