@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -78,7 +79,7 @@ func DecodeError(status int, h http.Header, body []byte) *wire.Error {
 	e := &wire.Error{}
 	code := sanitizeType(h.Get("X-Amzn-ErrorType"))
 	var root gjson.Result
-	if validJSON(body) {
+	if jsoncheck.Valid(body) {
 		root = gjson.ParseBytes(body)
 	}
 	if root.IsObject() {

@@ -95,37 +95,3 @@ func emptyObject(r gjson.Result) bool {
 	r.ForEach(func(_, _ gjson.Result) bool { empty = false; return false })
 	return empty
 }
-
-// maxDepth bounds JSON nesting. gjson validates and parses recursively, so a
-// body of a million '[' would take a deep stack and a second of CPU; no real
-// request nests anywhere near this (encoding/json allows 10000).
-const maxDepth = 512
-
-// validJSON reports whether b is valid JSON nested at most maxDepth deep.
-func validJSON(b []byte) bool {
-	depth := 0
-	inString := false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '[', '{':
-			if depth++; depth > maxDepth {
-				return false
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return gjson.ValidBytes(b)
-}

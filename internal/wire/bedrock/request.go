@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -52,8 +53,8 @@ import (
 // Request.Extra; cache points and bookkeeping (requestMetadata,
 // performanceConfig, serviceTier) are dropped.
 func DecodeRequest(body []byte) (*wire.Request, error) {
-	if !validJSON(body) {
-		return nil, &wire.Invalid{Reason: "the body is not valid JSON"}
+	if inv := wire.CheckRequest(body, requestKeys); inv != nil {
+		return nil, inv
 	}
 	// One copy of the body backs every string of the result: gjson hands
 	// out escape-free strings as slices of its input.
@@ -635,7 +636,7 @@ func decodeTextFormat(r *wire.Request, x gjson.Result) error {
 		return &wire.Invalid{Field: field + ".structure.jsonSchema", Reason: "expected an object"}
 	}
 	schema := js.Get("schema")
-	if schema.Type != gjson.String || !gjson.Valid(schema.Str) || !gjson.Parse(schema.Str).IsObject() {
+	if schema.Type != gjson.String || !jsoncheck.ValidObject([]byte(schema.Str)) {
 		return &wire.Invalid{Field: field + ".structure.jsonSchema.schema", Reason: "expected a JSON schema object as a string"}
 	}
 	r.Output = wire.Output{Kind: wire.OutputJSONSchema, Schema: []byte(schema.Str), Strict: true}

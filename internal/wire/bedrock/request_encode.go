@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/internal/wire"
-	"github.com/tidwall/gjson"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 )
 
 // EncodeRequest writes r as a Converse request body. It returns a
@@ -119,7 +119,7 @@ func appendBlock(dst []byte, p *wire.Part, i, j int) ([]byte, error) {
 		args := p.Args
 		if len(args) == 0 {
 			args = []byte("{}")
-		} else if !validJSON(args) || !gjson.ParseBytes(args).IsObject() {
+		} else if !jsoncheck.ValidObject(args) {
 			return nil, unsupported(field(), "tool call arguments are not a JSON object")
 		}
 		dst = append(dst, `{"toolUse":{"toolUseId":`...)
@@ -315,7 +315,7 @@ func appendToolConfig(dst []byte, r *wire.Request, history bool) ([]byte, error)
 		if len(t.Schema) == 0 {
 			dst = append(dst, `{"type":"object","properties":{}}`...)
 		} else {
-			if !validJSON(t.Schema) || !gjson.ParseBytes(t.Schema).IsObject() {
+			if !jsoncheck.ValidObject(t.Schema) {
 				return nil, unsupported(fmt.Sprintf("tools[%d].parameters", i), "the schema is not a JSON object")
 			}
 			dst = append(dst, t.Schema...)
@@ -343,7 +343,7 @@ func appendOutputConfig(dst []byte, o *wire.Output) ([]byte, error) {
 	case wire.OutputJSON:
 		return nil, unsupported("response_format", "Bedrock Converse structured output needs a JSON schema")
 	case wire.OutputJSONSchema:
-		if len(o.Schema) == 0 || !validJSON(o.Schema) || !gjson.ParseBytes(o.Schema).IsObject() {
+		if len(o.Schema) == 0 || !jsoncheck.ValidObject(o.Schema) {
 			return nil, unsupported("response_format", "the JSON schema is missing or not an object")
 		}
 		dst = append(dst, `,"outputConfig":{"textFormat":{"type":"json_schema","structure":{"jsonSchema":{"schema":`...)

@@ -136,8 +136,8 @@ func stopSequenceOf(fields gjson.Result) string {
 
 // DecodeResponse parses a Converse response body.
 func DecodeResponse(body []byte) (*wire.Response, error) {
-	if !validJSON(body) {
-		return nil, &wire.Invalid{Reason: "the body is not valid JSON"}
+	if inv := wire.CheckAnswer("the body", body); inv != nil {
+		return nil, inv
 	}
 	// One copy of the body backs every string of the result.
 	root := gjson.Parse(string(body))

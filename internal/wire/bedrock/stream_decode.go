@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream/eventstreamapi"
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -133,7 +134,7 @@ func exceptionError(typ string, payload []byte) *wire.Error {
 	} else {
 		e.Kind = wire.ErrServer
 	}
-	if validJSON(payload) {
+	if jsoncheck.Valid(payload) {
 		root := gjson.ParseBytes(payload)
 		for _, k := range [...]string{"message", "Message"} {
 			if m := root.Get(k); m.Type == gjson.String && m.Str != "" {
@@ -149,8 +150,8 @@ func exceptionError(typ string, payload []byte) *wire.Error {
 }
 
 func (d *StreamDecoder) event(evs []wire.Event, typ string, payload []byte) ([]wire.Event, error) {
-	if !validJSON(payload) {
-		return evs, fmt.Errorf("bedrock: stream: %s: payload is not valid JSON", typ)
+	if err := jsoncheck.Check(payload); err != nil {
+		return evs, fmt.Errorf("bedrock: stream: %s: payload is not valid JSON: %w", typ, err)
 	}
 	root := gjson.Parse(view(payload))
 	if !root.IsObject() {
