@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/internal/wire"
-	"github.com/tidwall/gjson"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 )
 
 // Fuzz targets: no input may panic a decoder, and what a decoder accepts the
@@ -49,7 +49,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			}
 			return
 		}
-		if !gjson.ValidBytes(out) {
+		if !jsoncheck.Valid(out) {
 			t.Fatalf("EncodeRequest wrote invalid JSON: %s", out)
 		}
 		again, err := DecodeRequest(out)
@@ -147,7 +147,7 @@ func FuzzDecodeError(f *testing.F) {
 		if s := e.HTTPStatus(); s < 400 || s > 599 {
 			t.Fatalf("status %d", s)
 		}
-		if out := EncodeError(e); !gjson.ValidBytes(out) {
+		if out := EncodeError(e); !jsoncheck.Valid(out) {
 			t.Fatalf("EncodeError wrote invalid JSON: %s", out)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/tidwall/gjson"
 )
 
@@ -112,7 +113,7 @@ func TestEncodeError(t *testing.T) {
 	for k := wire.ErrInvalidRequest; k <= wire.ErrTimeout; k++ {
 		in := &wire.Error{Kind: k, Message: "m " + itoa(int(k)), Param: "contents[1]", RetryAfter: 1500 * time.Millisecond}
 		body := EncodeError(in)
-		if !gjson.ValidBytes(body) {
+		if !jsoncheck.Valid(body) {
 			t.Fatalf("invalid JSON: %s", body)
 		}
 		out := DecodeError(in.HTTPStatus(), nil, body)
@@ -137,7 +138,7 @@ func TestEncodeError(t *testing.T) {
 		gjson.GetBytes(body, "error.details").Exists() || gjson.GetBytes(body, "error.message").Str == "" {
 		t.Errorf("overloaded from another format: %s", body)
 	}
-	if !gjson.ValidBytes(EncodeError(nil)) {
+	if !jsoncheck.Valid(EncodeError(nil)) {
 		t.Error("EncodeError(nil)")
 	}
 }

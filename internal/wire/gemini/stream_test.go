@@ -11,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 	"github.com/switchyard/switchyard/internal/wire/wiretest"
 	"github.com/tidwall/gjson"
 )
@@ -196,7 +197,7 @@ func TestStreamEncoder(t *testing.T) {
 	}
 	for i, f := range frames {
 		data, ok := strings.CutPrefix(f, "data: ")
-		if !ok || !gjson.Valid(data) || strings.Contains(data, "\n") {
+		if !ok || !jsoncheck.ValidString(data) || strings.Contains(data, "\n") {
 			t.Fatalf("frame %d is not one data line of JSON: %q", i, f)
 		}
 		c := gjson.Parse(data)
