@@ -42,8 +42,9 @@ func hostileGateway(tb testing.TB, edit func(*config.Server)) *gateway.Gateway {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { emu.Close() })
-	d := deployment("cloud", "m")
-	d.Price.Input, d.Price.Output = 1000, 2000 // $1 and $2 per million tokens
+	d := config.Deployment{Provider: "cloud", Model: "m", Price: config.Price{
+		Input: 1000, Output: 2000, // $1 and $2 per million tokens
+		Set: config.PriceFields{Input: true, Output: true}}}
 	cfg := baseConfig([]config.Provider{providerFor("cloud", emulate.OpenAI, emu.URL)},
 		config.Model{Name: "chat", Deployments: []config.Deployment{d}})
 	cfg.DataDir = tb.TempDir()
@@ -298,12 +299,15 @@ func TestHostileConnCap(t *testing.T) {
 		s.MaxConnections = 4
 		s.ReadHeaderTimeout = config.Duration(30 * time.Second) // the holders must outlast the test
 	})
-	for i := 0; i < 4; i++ {
+	hold := func() {
 		c, err := net.Dial("tcp", g.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		t.Cleanup(func() { c.Close() })
+	}
+	for i := 0; i < 4; i++ {
+		hold()
 	}
 	get := func(path string) *http.Response {
 		// A fresh connection per request, as health checkers do.
@@ -325,6 +329,9 @@ func TestHostileConnCap(t *testing.T) {
 		if resp.StatusCode == http.StatusServiceUnavailable || time.Now().After(deadline) {
 			break
 		}
+		// A slot is still free: the readiness check's connection closed
+		// after a holder had landed on probation (and that one expired).
+		hold()
 		time.Sleep(20 * time.Millisecond)
 	}
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || !resp.Close {
