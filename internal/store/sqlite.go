@@ -36,5 +36,10 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &sqlStore{d: dialect{name: "sqlite", maxParams: 32766}, w: w, r: r}, nil
+	s := &sqlStore{d: dialect{name: "sqlite", maxParams: 32766, chunkRows: 100}, w: w, r: r}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	return s, nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/switchyard/switchyard/internal/store/storetest"
 )
 
-func openSQLite(t *testing.T) store.Store {
+func openSQLite(t testing.TB) store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()})
 	if err != nil {
@@ -19,7 +19,7 @@ func openSQLite(t *testing.T) store.Store {
 }
 
 func TestSQLite(t *testing.T) {
-	storetest.Run(t, openSQLite)
+	storetest.Run(t, func(t *testing.T) store.Store { return openSQLite(t) })
 }
 
 // Reopening finds the data and does not re-run migrations.

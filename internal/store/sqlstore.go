@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/money"
@@ -23,6 +24,11 @@ type dialect struct {
 	name      string
 	maxParams int  // bind parameters one statement may carry
 	dollar    bool // placeholders are $1, $2… rather than ?
+	// chunkRows caps the rows of one multi-row write and makes the store
+	// prepare each such statement once: SQLite would otherwise spend a
+	// fifth of Apply parsing SQL. 0 (Postgres, whose driver caches
+	// statements itself) fills statements up to maxParams.
+	chunkRows int
 }
 
 // sqlStore is the one implementation both backends share, over database/sql.
@@ -31,12 +37,67 @@ type sqlStore struct {
 	w      *sql.DB // writes; SQLite's holds a single connection
 	r      *sql.DB // reads; SQLite's is a separate pool, Postgres's is w
 	onStop func()
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared on w at open, by SQL text (chunkRows > 0)
+}
+
+// rowsPer is how many rows of cols columns one write statement carries.
+func (s *sqlStore) rowsPer(cols int) int {
+	n := s.d.maxParams / cols
+	if s.d.chunkRows > 0 {
+		n = min(n, s.d.chunkRows)
+	}
+	return n
+}
+
+// prepare readies the full-chunk write statements on the writer, once at
+// open: only then is its single connection free to prepare on. Partial
+// chunks (a batch's remainder) run unprepared.
+func (s *sqlStore) prepare(ctx context.Context) error {
+	if s.d.chunkRows == 0 {
+		return nil
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	for _, q := range []string{
+		insertEventsSQL(s.rowsPer(len(eventCols))),
+		upsertRollupsSQL("usage_hourly", s.rowsPer(rollupCols)),
+		upsertRollupsSQL("usage_daily", s.rowsPer(rollupCols)),
+	} {
+		q = s.bind(q)
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// txStmt returns q's prepared statement bound to tx, or nil when q was not
+// prepared. The writer holds one connection, so tx runs on the connection
+// the statement was prepared on and database/sql reuses it as is.
+func (s *sqlStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	s.mu.Lock()
+	st := s.stmts[q]
+	s.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	return tx.StmtContext(ctx, st)
 }
 
 func (s *sqlStore) Backend() string { return s.d.name }
 
 func (s *sqlStore) Close() error {
-	err := s.w.Close()
+	s.mu.Lock()
+	var err error
+	for _, st := range s.stmts {
+		err = errors.Join(err, st.Close())
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}
@@ -182,24 +243,53 @@ func (s *sqlStore) Apply(ctx context.Context, events []usage.Event) error {
 	return nil
 }
 
+// insertEventsSQL inserts n events, skipping those stored already, and
+// returns the ids of those it inserted.
+func insertEventsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO usage_events (" + strings.Join(eventCols, ",") + ") VALUES ")
+	values(&b, n, len(eventCols))
+	b.WriteString(" ON CONFLICT (request_id, attempt) DO NOTHING RETURNING request_id, attempt")
+	return b.String()
+}
+
+const rollupCols = 7 + rollupSumN
+
+// upsertRollupsSQL adds n rows of sums into table.
+func upsertRollupsSQL(table string, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(rollupKeyCols, ",") + "," + strings.Join(rollupSumCols[:], ",") + ") VALUES ")
+	values(&b, n, rollupCols)
+	b.WriteString(" ON CONFLICT (" + strings.Join(rollupKeyCols, ",") + ") DO UPDATE SET ")
+	for i, c := range rollupSumCols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s = %s.%s + excluded.%s", c, table, c, c)
+	}
+	return b.String()
+}
+
 // insertEvents inserts the events not stored yet and returns which those were.
 func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.Event) (map[eventID]bool, error) {
 	inserted := make(map[eventID]bool, len(batch))
-	per := s.d.maxParams / len(eventCols)
-	head := "INSERT INTO usage_events (" + strings.Join(eventCols, ",") + ") VALUES "
-	tail := " ON CONFLICT (request_id, attempt) DO NOTHING RETURNING request_id, attempt"
+	per := s.rowsPer(len(eventCols))
 	args := make([]any, 0, min(per, len(batch))*len(eventCols))
 	for start := 0; start < len(batch); start += per {
 		chunk := batch[start:min(start+per, len(batch))]
-		var b strings.Builder
-		b.WriteString(head)
-		values(&b, len(chunk), len(eventCols))
-		b.WriteString(tail)
 		args = args[:0]
 		for _, e := range chunk {
 			args = appendEventArgs(args, e)
 		}
-		rows, err := tx.QueryContext(ctx, s.bind(b.String()), args...)
+		q := s.bind(insertEventsSQL(len(chunk)))
+		st := s.txStmt(ctx, tx, q)
+		var rows *sql.Rows
+		var err error
+		if st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, q, args...)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("store: apply: insert events: %w", err)
 		}
@@ -231,24 +321,10 @@ func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, table string, 
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 
-	cols := len(rollupKeyCols) + rollupSumN
-	var set strings.Builder
-	for i, c := range rollupSumCols {
-		if i > 0 {
-			set.WriteByte(',')
-		}
-		fmt.Fprintf(&set, "%s = %s.%s + excluded.%s", c, table, c, c)
-	}
-	head := "INSERT INTO " + table + " (" + strings.Join(rollupKeyCols, ",") + "," + strings.Join(rollupSumCols[:], ",") + ") VALUES "
-	tail := " ON CONFLICT (" + strings.Join(rollupKeyCols, ",") + ") DO UPDATE SET " + set.String()
-	per := s.d.maxParams / cols
-	args := make([]any, 0, min(per, len(keys))*cols)
+	per := s.rowsPer(rollupCols)
+	args := make([]any, 0, min(per, len(keys))*rollupCols)
 	for start := 0; start < len(keys); start += per {
 		chunk := keys[start:min(start+per, len(keys))]
-		var b strings.Builder
-		b.WriteString(head)
-		values(&b, len(chunk), cols)
-		b.WriteString(tail)
 		args = args[:0]
 		for _, k := range chunk {
 			args = append(args, k.bucket, k.tenant, k.keyID, k.keyName, k.model, k.deployment, k.provider)
@@ -256,7 +332,14 @@ func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, table string, 
 				args = append(args, v)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.bind(b.String()), args...); err != nil {
+		q := s.bind(upsertRollupsSQL(table, len(chunk)))
+		var err error
+		if st := s.txStmt(ctx, tx, q); st != nil {
+			_, err = st.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, q, args...)
+		}
+		if err != nil {
 			return fmt.Errorf("store: apply: %s: %w", table, err)
 		}
 	}
