@@ -20,9 +20,18 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "switchyard")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		panic(err)
+	// Built as the README says to build a static binary, with the commit
+	// stamped in (when this is a git checkout; else without).
+	build := func(vcs string) ([]byte, error) {
+		cmd := exec.Command("go", "build", "-buildvcs="+vcs, "-o", binary, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		return cmd.CombinedOutput()
+	}
+	if _, err := build("true"); err != nil {
+		if out, err := build("false"); err != nil {
+			os.Stderr.Write(out)
+			panic(err)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -69,17 +78,12 @@ func TestSimulate(t *testing.T) {
 	}
 }
 
-func TestVersion(t *testing.T) {
-	out, code := run(t, nil, "version")
-	if code != 0 || !strings.HasPrefix(out, "switchyard ") {
-		t.Errorf("exit %d: %s", code, out)
-	}
-}
 
 var exampleEnv = []string{
 	"SWITCHYARD_ADMIN_TOKEN=admin-token", "SWITCHYARD_KEY=sk-sy-0123456789abcdef",
 	"OPENAI_API_KEY=sk-x", "AZURE_EAST_API_KEY=a", "AZURE_WEST_ENTRA_TOKEN=b",
 	"SWITCHYARD_EU_KEY=sk-sy-eu-0123456789abcdef", "AZURE_EU_API_KEY=c", "ANTHROPIC_API_KEY=d", "GEMINI_API_KEY=e",
+	"AWS_ACCESS_KEY_ID=f", "AWS_SECRET_ACCESS_KEY=g",
 }
 
 func TestConfigCheck(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/route/sim"
 )
 
@@ -48,6 +49,9 @@ commitment, a deployment that degrades mid-month, and EU-only tenants. With
 			if cmd.Flags().Changed("days") && file == "" {
 				s.Duration = time.Duration(days) * 24 * time.Hour
 			}
+			// Every policy unless told otherwise, whatever the
+			// scenario lists: the help promises all five.
+			s.Policies = route.PolicyNames()
 			if len(policies) > 0 {
 				s.Policies = policies
 			}
@@ -66,6 +70,6 @@ commitment, a deployment that degrades mid-month, and EU-only tenants. With
 	f.Float64Var(&rate, "rate", 2, "with --config: mean requests per second")
 	f.IntVar(&days, "days", 30, "days of traffic to replay")
 	f.Uint64Var(&seed, "seed", 1, "seed for traffic and cloud behaviour")
-	f.StringSliceVar(&policies, "policies", nil, "policies to compare (default: all five)")
+	f.StringSliceVar(&policies, "policies", nil, "policies to compare (default: all five: "+strings.Join(route.PolicyNames(), ", ")+")")
 	return cmd
 }

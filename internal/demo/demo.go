@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"syscall"
 	"time"
 
@@ -24,7 +25,7 @@ type Options struct {
 	Listen string
 	// Duration stops the demo after this long; 0 runs until ctx is done.
 	Duration time.Duration
-	// Requests is the size of the sample traffic; default 60.
+	// Requests is the size of the sample traffic; 0 sends none.
 	Requests int
 	// Key is the demo client key; default a fresh random one.
 	Key string
@@ -81,8 +82,8 @@ func Run(ctx context.Context, o Options) error {
 	if o.Listen == "" {
 		o.Listen = "127.0.0.1:8080"
 	}
-	if o.Requests == 0 {
-		o.Requests = 60
+	if o.Requests < 0 {
+		return fmt.Errorf("demo: --requests %d: must be 0 (no sample traffic) or more", o.Requests)
 	}
 	if o.Key == "" {
 		o.Key = access.NewKey()
@@ -103,6 +104,15 @@ func Run(ctx context.Context, o Options) error {
 		c.srv = srv
 	}
 	cfg := demoConfig(cs, o.Listen, o.Key)
+	// The demo's books (journal and store) and admin API are its own and
+	// go when it ends: a demo never reads or leaves a switchyard-data in
+	// the current directory, nor takes the admin port of a real gateway.
+	dataDir, err := os.MkdirTemp("", "switchyard-demo-")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer os.RemoveAll(dataDir)
+	cfg.DataDir, cfg.Admin.Listen = dataDir, "127.0.0.1:0"
 	g, err := gateway.New(cfg, o.Log)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -121,13 +131,17 @@ func Run(ctx context.Context, o Options) error {
 	go func() { serveErr <- g.Serve() }()
 
 	printIntro(o.Out, g, cs, o.Key)
-	fmt.Fprintf(o.Out, "Sending %d sample requests (chat, streams, tool calls, embeddings)…\n", o.Requests)
-	res := sendTraffic(ctx, g.URL(), o.Key, o.Requests)
-	fmt.Fprintf(o.Out, "  %d answered, %d failed, in %s\n\n", res.ok, res.failed, res.elapsed.Round(time.Millisecond))
-	printSummary(o.Out, g)
+	if o.Requests > 0 {
+		fmt.Fprintf(o.Out, "Sending %d sample requests (chat, streams, tool calls, embeddings)…\n", o.Requests)
+		res := sendTraffic(ctx, g.URL(), o.Key, o.Requests)
+		fmt.Fprintf(o.Out, "  %d answered, %d failed, in %s\n\n", res.ok, res.failed, res.elapsed.Round(time.Millisecond))
+		printSummary(o.Out, g)
+	} else {
+		fmt.Fprintln(o.Out, "No sample traffic (--requests 0).")
+	}
 
 	if o.Duration > 0 {
-		fmt.Fprintf(o.Out, "\nServing for %s more (Ctrl-C stops)…\n", time.Until(deadline(ctx)).Round(time.Second))
+		fmt.Fprintf(o.Out, "\nServing for %s more (Ctrl-C stops)…\n", max(time.Until(deadline(ctx)), 0).Round(time.Second))
 	} else {
 		fmt.Fprintln(o.Out, "\nServing until Ctrl-C…")
 	}
