@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/tokens"
 	"github.com/switchyard/switchyard/internal/wire"
+	"github.com/switchyard/switchyard/internal/wire/anthropic"
 	"github.com/switchyard/switchyard/internal/wire/openai"
 )
 
@@ -39,7 +40,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if c.model = s.opts.Routes.Model(req.Model); c.model == nil {
+	if c.model = c.rt.table.Model(req.Model); c.model == nil {
 		c.fail(modelNotFound(req.Model))
 		return
 	}
@@ -80,13 +81,21 @@ func (c *call) countInCloud(req *wire.Request) (int, string, *openai.Error) {
 		return 0, "", nil // none available now: /v1/messages would wait; a count need not
 	}
 	d := cands[0].D
-	counter, ok := d.Provider.(provider.Counter)
-	if !ok {
-		return 0, "", nil
-	}
 	ctx, cancel := context.WithTimeout(c.r.Context(), countTimeout)
 	defer cancel()
-	n, err := counter.CountTokens(ctx, d.Native, req)
+	var n int
+	var err error
+	if bc, ok := d.Provider.(provider.BodyCounter); ok && d.Provider.Format() == c.in {
+		// The client's own body, as /v1/messages passes it through.
+		var body []byte
+		if body, err = anthropic.RewriteModel(c.body, d.Native); err == nil {
+			n, err = bc.CountTokensBody(ctx, body)
+		}
+	} else if counter, ok := d.Provider.(provider.Counter); ok {
+		n, err = counter.CountTokens(ctx, d.Native, req)
+	} else {
+		return 0, "", nil
+	}
 	if err != nil {
 		if c.s.log.Enabled(c.r.Context(), slog.LevelDebug) {
 			c.s.log.Debug("count_tokens: the cloud did not count; estimating", "request_id", c.id, "deployment", d.Name, "reason", err.Error())

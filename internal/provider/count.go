@@ -27,10 +27,21 @@ type Counter interface {
 	CountTokens(ctx context.Context, model string, req *wire.Request) (int, error)
 }
 
+// BodyCounter is implemented by providers that can count a request body
+// already in their own format: a client's body passed through, as the
+// gateway passes it through to serve the request, so the count is of the
+// very bytes that will be billed.
+type BodyCounter interface {
+	// CountTokensBody returns the input tokens of body, which names the
+	// native model and holds only what the count endpoint accepts.
+	CountTokensBody(ctx context.Context, body []byte) (int, error)
+}
+
 var (
-	_ Counter = (*Anthropic)(nil)
-	_ Counter = (*Bedrock)(nil)
-	_ Counter = (*Gemini)(nil)
+	_ BodyCounter = (*Anthropic)(nil)
+	_ Counter     = (*Anthropic)(nil)
+	_ Counter     = (*Bedrock)(nil)
+	_ Counter     = (*Gemini)(nil)
 )
 
 // maxCountAnswer bounds what is read of a count answer, a few dozen bytes
@@ -44,7 +55,14 @@ func (p *Anthropic) CountTokens(ctx context.Context, model string, req *wire.Req
 	if err != nil {
 		return 0, fmt.Errorf("%s: count tokens: %w", p.name, err)
 	}
-	if body, err = keepMembers(body, "model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers"); err != nil {
+	return p.CountTokensBody(ctx, body)
+}
+
+// CountTokensBody implements BodyCounter: POST /v1/messages/count_tokens
+// with body, less the members count_tokens refuses.
+func (p *Anthropic) CountTokensBody(ctx context.Context, body []byte) (int, error) {
+	body, err := keepMembers(body, "model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers")
+	if err != nil {
 		return 0, fmt.Errorf("%s: count tokens: %w", p.name, err)
 	}
 	hr, err := newPost(ctx, p.url+"/count_tokens", body, false)
