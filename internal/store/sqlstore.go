@@ -29,6 +29,8 @@ type dialect struct {
 	// fifth of Apply parsing SQL. 0 (Postgres, whose driver caches
 	// statements itself) fills statements up to maxParams.
 	chunkRows int
+	// arrays: writes pass one array per column (Postgres unnest).
+	arrays bool
 }
 
 // sqlStore is the one implementation both backends share, over database/sql.
@@ -272,6 +274,9 @@ func upsertRollupsSQL(table string, n int) string {
 
 // insertEvents inserts the events not stored yet and returns which those were.
 func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.Event) (map[eventID]bool, error) {
+	if s.d.arrays {
+		return s.pgInsertEvents(ctx, tx, batch)
+	}
 	inserted := make(map[eventID]bool, len(batch))
 	per := s.rowsPer(len(eventCols))
 	args := make([]any, 0, min(per, len(batch))*len(eventCols))
@@ -320,6 +325,9 @@ func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, table string, 
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	if s.d.arrays {
+		return s.pgUpsertRollups(ctx, tx, table, keys, m)
+	}
 
 	per := s.rowsPer(rollupCols)
 	args := make([]any, 0, min(per, len(keys))*rollupCols)
