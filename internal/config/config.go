@@ -14,6 +14,8 @@ type Config struct {
 	Listen  string `yaml:"listen"`   // API listener, default 127.0.0.1:8080
 	Admin   Admin  `yaml:"admin"`    // admin listener
 	DataDir string `yaml:"data_dir"` // default ./switchyard-data
+	Store   Store   `yaml:"store"`   // absent: SQLite in data_dir
+	Journal Journal `yaml:"journal"` // the local usage journal in data_dir/journal
 	Server  Server `yaml:"server"`   // limits and timeouts of the API listener
 	Log     Log    `yaml:"log"`
 
@@ -26,6 +28,28 @@ type Config struct {
 	// fields records where Parse found each key path and whether its value
 	// came from the environment, for Validate's messages. Nil in code.
 	fields map[string]fieldInfo
+}
+
+// Store picks where usage is kept.
+type Store struct {
+	// Postgres is a connection URL; empty keeps the store in SQLite in
+	// data_dir. Replicas share one Postgres.
+	Postgres string `yaml:"postgres"`
+	// Retention is how long raw usage events are kept; hourly rollups are
+	// kept for ever. Default 30 days.
+	Retention Duration `yaml:"retention"`
+	Pos       Pos      `yaml:"-"`
+}
+
+// Journal configures the local usage journal every event is written to
+// before a response's final byte.
+type Journal struct {
+	// Fsync is always | interval | none: what a power loss (not a process
+	// crash, which none of them lose) can take. Default interval.
+	Fsync string `yaml:"fsync"`
+	// FsyncInterval is how often interval syncs. Default 100ms.
+	FsyncInterval Duration `yaml:"fsync_interval"`
+	Pos           Pos      `yaml:"-"`
 }
 
 // Admin is the admin listener.

@@ -40,6 +40,9 @@ func (c *Config) SetDefaults() {
 	setString(&c.Listen, DefaultListen)
 	setString(&c.Admin.Listen, DefaultAdminListen)
 	setString(&c.DataDir, DefaultDataDir)
+	setString(&c.Journal.Fsync, "interval")
+	setDuration(&c.Journal.FsyncInterval, 100*time.Millisecond)
+	setDuration(&c.Store.Retention, 30*24*time.Hour)
 
 	s := &c.Server
 	if s.MaxBodyBytes == 0 {

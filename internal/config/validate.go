@@ -56,6 +56,7 @@ func (c *Config) validate() Errors {
 	v.listen("listen", c.Listen, Pos{})
 	v.listen("admin.listen", c.Admin.Listen, c.Admin.Pos)
 	v.server()
+	v.storage()
 	v.log()
 	v.keys()
 	v.providers()
@@ -130,6 +131,19 @@ func (v *validator) server() {
 	v.nonNegative("server.idle_timeout", s.IdleTimeout, s.Pos)
 	v.nonNegative("server.drain_delay", s.DrainDelay, s.Pos)
 	v.nonNegative("server.shutdown_grace", s.ShutdownGrace, s.Pos)
+}
+
+func (v *validator) storage() {
+	switch v.c.Journal.Fsync {
+	case "always", "interval", "none":
+	default:
+		v.errorf("journal.fsync", v.c.Journal.Pos, "%s is not a fsync policy: use always, interval or none", v.quote(v.c.Journal.Fsync, "journal.fsync"))
+	}
+	v.nonNegative("journal.fsync_interval", v.c.Journal.FsyncInterval, v.c.Journal.Pos)
+	v.nonNegative("store.retention", v.c.Store.Retention, v.c.Store.Pos)
+	if u := v.c.Store.Postgres; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		v.errorf("store.postgres", v.c.Store.Pos, "want a postgres:// URL")
+	}
 }
 
 func (v *validator) log() {

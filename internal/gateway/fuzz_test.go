@@ -122,6 +122,7 @@ func fuzzGateway(tb testing.TB) *gateway.Gateway {
 		config.Model{Name: "claude", Deployments: []config.Deployment{deployment("ant", "claude-native"),
 			{Provider: "aws", Model: "anthropic.claude-native", Priority: 2, PrioritySet: true, Price: config.Price{Unpriced: true}}}},
 		config.Model{Name: "gemini", Deployments: []config.Deployment{deployment("gem", "gemini-native")}})
+	isolate(tb, cfg)
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
@@ -130,6 +131,7 @@ func fuzzGateway(tb testing.TB) *gateway.Gateway {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { g.Close() })
 	g.API.SetReady(true)
 	return g
 }

@@ -10,64 +10,66 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/books"
 	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/journal"
 	"github.com/switchyard/switchyard/internal/listen"
-	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/settle"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // Gateway is a configured gateway: its handler, routing table and listener.
 type Gateway struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	API    *api.Server
+	cfg *config.Config
+	log *slog.Logger
+	API *api.Server
+	// Routes is the routing table built at start-up; Table is the one new
+	// requests use, which a Reload replaces. Both share live state (health,
+	// quotas, drawdown) by name.
 	Routes *route.Table
 	Meter  *books.Meter
 	// Settler is the one settlement point every attempt's usage goes through.
 	Settler *settle.Settler
+	Store   store.Store
+	Journal *journal.Journal
+
+	stopApply context.CancelFunc
+	applied   chan error
+	adminSrv  *http.Server
+	adminLn   net.Listener
 
 	srv *http.Server
 	ln  net.Listener
 }
 
-// New builds a gateway from a validated config. Client keys are digested
+// Table returns the routing table new requests use: the one built at
+// start-up, or by the latest Reload.
+func (g *Gateway) Table() *route.Table { return g.API.Routes() }
+
+// New builds a gateway from a validated config, with the checks Check runs
+// (errors name the file, line and key at fault). Client keys are digested
 // here; the config's copies are cleared so no plain key outlives start-up.
 func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	providers := make(map[string]provider.Provider, len(cfg.Providers))
-	for _, pc := range cfg.Providers {
-		p, err := provider.New(pc)
-		if err != nil {
-			return nil, fmt.Errorf("gateway: %w", err)
-		}
-		providers[pc.Name] = p
-	}
-	routes, err := route.New(cfg, providers, route.Options{})
+	dp, err := build(cfg, nil)
 	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
+		return nil, err
 	}
-	keys := access.NewKeyring()
-	constraints := make(map[string]*route.Constraints, len(cfg.Keys))
-	for i := range cfg.Keys {
-		constraints[cfg.Keys[i].Name] = route.KeyConstraints(cfg.Keys[i])
-		if err := keys.Add(cfg.Keys[i].Name, cfg.Keys[i].Key); err != nil {
-			return nil, fmt.Errorf("gateway: key %s: %w", cfg.Keys[i].Name, err)
-		}
-		cfg.Keys[i].Key = ""
-	}
+	routes, keys, constraints := dp.routes, dp.keys, dp.constraints
 	var names []string
 	for _, d := range routes.Deployments() {
 		names = append(names, d.Name)
 	}
 	meter := books.NewMeter(names)
 	g := &Gateway{cfg: cfg, log: log, Routes: routes, Meter: meter}
-	g.Settler = settle.New(newDeploymentPrices(routes), nil, log, meter)
+	if err := g.openBooks(context.Background()); err != nil {
+		return nil, err
+	}
+	g.Settler = settle.New(cfg.PriceBook(), g.Journal, log, meter)
 	g.API = api.New(api.Options{
 		Routes:          routes,
 		Keys:            keys,
@@ -107,6 +109,10 @@ func (g *Gateway) Listen() error {
 	// probation still get /healthz and /readyz answered (others 503), so
 	// probes see a busy node as alive; past those, connections are closed.
 	g.ln = listen.Limit(ln, g.cfg.Server.MaxConnections, listen.DefaultSpare, listen.DefaultProbation)
+	if err := g.listenAdmin(); err != nil {
+		ln.Close()
+		return err
+	}
 	return nil
 }
 
@@ -124,7 +130,12 @@ func (g *Gateway) Serve() error {
 		}
 	}
 	g.API.SetReady(true)
-	g.log.Info("serving", "listen", g.Addr(), "models", len(g.Routes.Models()), "deployments", len(g.Routes.Deployments()))
+	go func() {
+		if err := g.adminSrv.Serve(g.adminLn); !errors.Is(err, http.ErrServerClosed) {
+			g.log.Error("admin listener stopped", "err", err)
+		}
+	}()
+	g.log.Info("serving", "listen", g.Addr(), "admin", g.AdminAddr(), "models", len(g.Table().Models()), "deployments", len(g.Table().Deployments()))
 	if err := g.srv.Serve(g.ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -151,10 +162,30 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if err != nil {
 		g.log.Warn("grace period over; closing remaining connections", "err", err)
 		g.srv.Close()
-		return fmt.Errorf("gateway: shutdown: %w", err)
+		err = fmt.Errorf("gateway: shutdown: %w", err)
 	}
-	g.log.Info("stopped")
-	return nil
+	// The admin listener and the usage writer go last: every attempt has
+	// settled into the journal by now, and the writer drains it to the store.
+	if g.adminSrv != nil {
+		g.adminSrv.Close()
+	}
+	err = errors.Join(err, g.closeBooks())
+	if err == nil {
+		g.log.Info("stopped")
+	}
+	return err
+}
+
+// Close releases what New opened (the journal and the store) for a gateway
+// that was never served.
+func (g *Gateway) Close() error {
+	if g.adminLn != nil {
+		g.adminLn.Close()
+	}
+	if g.ln != nil {
+		g.ln.Close()
+	}
+	return g.closeBooks()
 }
 
 // Run serves until ctx is done (a signal), then shuts down gracefully.

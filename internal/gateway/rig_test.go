@@ -51,6 +51,7 @@ func baseConfig(providers []config.Provider, models ...config.Model) *config.Con
 // startGateway validates cfg, starts the gateway and waits until it is ready.
 func startGateway(t *testing.T, cfg *config.Config) *gateway.Gateway {
 	t.Helper()
+	isolate(t, cfg)
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
@@ -73,6 +74,34 @@ func startGateway(t *testing.T, cfg *config.Config) *gateway.Gateway {
 	waitReady(t, "http://"+g.Addr())
 	return g
 }
+
+// isolate gives a test gateway its own data directory and a free admin
+// port, so tests run in parallel and leave nothing behind.
+func isolate(t testing.TB, cfg *config.Config) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Admin.Listen == "" {
+		cfg.Admin.Listen = "127.0.0.1:0"
+	}
+	// A deployment must say its price; tests that do not care about money
+	// get $1 in and $2 out per million tokens.
+	for i := range cfg.Models {
+		for j := range cfg.Models[i].Deployments {
+			p := &cfg.Models[i].Deployments[j].Price
+			if p.Input == 0 && p.Output == 0 && !p.Unpriced && p.Versions == nil && p.LongContext == nil {
+				p.Input, p.Output = testInputPrice, testOutputPrice
+			}
+		}
+	}
+}
+
+// The price of deployments whose test does not set one, in nano-dollars per
+// token.
+const (
+	testInputPrice  = 1000
+	testOutputPrice = 2000
+)
 
 func waitReady(t *testing.T, base string) {
 	t.Helper()
@@ -120,5 +149,5 @@ func closedPort(t *testing.T) string {
 }
 
 func deployment(provider, native string) config.Deployment {
-	return config.Deployment{Provider: provider, Model: native, Price: config.Price{Unpriced: true}}
+	return config.Deployment{Provider: provider, Model: native}
 }

@@ -1,0 +1,164 @@
+// Package admin serves the admin listener: usage and events today, behind a bearer token.
+package admin
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/report"
+	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/usage"
+)
+
+// Store is what the admin API reads.
+type Store interface {
+	Usage(ctx context.Context, q store.UsageQuery) ([]store.UsageRow, error)
+	Events(ctx context.Context, requestID string) ([]usage.Event, error)
+}
+
+// Options configure the admin handler.
+type Options struct {
+	// Token is the bearer token every /admin/v1 request must carry. Empty
+	// leaves the API open, which CheckListen allows on loopback only.
+	Token string
+	Store Store
+	Log   *slog.Logger
+	// Now is the clock for default report periods; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler is the admin listener's handler.
+type Handler struct {
+	mux   *http.ServeMux
+	token [sha256.Size]byte
+	open  bool
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns the admin handler. Its routes, in one table:
+//
+//	GET /admin/v1/usage    usage grouped by deployment|model|key|tenant|provider|day|hour
+//	GET /admin/v1/events   one request's attempts (?request_id=)
+func New(o Options) *Handler {
+	h := &Handler{mux: http.NewServeMux(), token: sha256.Sum256([]byte(o.Token)), open: o.Token == "",
+		store: o.Store, log: o.Log, now: o.Now}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.mux.Handle("GET /admin/v1/usage", h.authed(h.usage))
+	h.mux.Handle("GET /admin/v1/events", h.authed(h.events))
+	h.mux.Handle("/", h.authed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")
+	}))
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// CheckListen refuses an admin listener that would be reachable from other
+// machines without a token.
+func CheckListen(addr, token string) error {
+	if token != "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return errors.New("admin.listen " + addr + " is not a loopback address: set admin.token, or bind to 127.0.0.1")
+}
+
+// authed checks the bearer token in constant time: digests of equal length
+// are compared, so neither the token nor its length leaks through timing.
+func (h *Handler) authed(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.open {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			got := sha256.Sum256([]byte(tok))
+			if !ok || subtle.ConstantTimeCompare(got[:], h.token[:]) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="switchyard-admin"`)
+				writeError(w, http.StatusUnauthorized, "unauthorized", "Missing or wrong admin token: send Authorization: Bearer <admin.token>.")
+				return
+			}
+		}
+		next(w, r)
+	})
+}
+
+func (h *Handler) usage(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q, err := report.ParseQuery(v.Get("from"), v.Get("to"), v.Get("group_by"), v.Get("format"), "json", h.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
+		return
+	}
+	rows, err := h.store.Usage(r.Context(), store.UsageQuery{From: q.From, To: q.To, GroupBy: q.GroupBy})
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	rep := report.NewUsage(q, rows)
+	switch q.Format {
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	case "table":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	default:
+		w.Header().Set("Content-Type", "application/json")
+	}
+	rep.Write(w, q.Format)
+}
+
+func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("request_id")
+	if id == "" {
+		writeError(w, http.StatusBadRequest, "bad_query", "request_id is required: GET /admin/v1/events?request_id=req_…")
+		return
+	}
+	es, err := h.store.Events(r.Context(), id)
+	if err != nil {
+		h.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"request_id": id, "events": report.Events(es)})
+}
+
+func (h *Handler) storeError(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrBadQuery) {
+		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
+		return
+	}
+	h.log.Error("admin: store", "err", err)
+	writeError(w, http.StatusInternalServerError, "store_error", "The store could not answer; see the gateway's log.")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
