@@ -78,10 +78,12 @@ func startGateway(t *testing.T, cfg *config.Config) *gateway.Gateway {
 // isolate gives a test gateway its own data directory and a free admin
 // port, so tests run in parallel and leave nothing behind.
 func isolate(t testing.TB, cfg *config.Config) {
-	if cfg.DataDir == "" {
+	// Tests that called SetDefaults first got the default directory, which
+	// would be shared by every test and left in the source tree.
+	if cfg.DataDir == "" || cfg.DataDir == config.DefaultDataDir {
 		cfg.DataDir = t.TempDir()
 	}
-	if cfg.Admin.Listen == "" {
+	if cfg.Admin.Listen == "" || cfg.Admin.Listen == config.DefaultAdminListen {
 		cfg.Admin.Listen = "127.0.0.1:0"
 	}
 	// A deployment must say its price; tests that do not care about money

@@ -1,0 +1,170 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/emulate"
+	"github.com/switchyard/switchyard/internal/gateway"
+	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/report"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// adminGet fetches path from the admin listener with the token (if any).
+func adminGet(t *testing.T, g *gateway.Gateway, path, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+g.AdminAddr()+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// eventually retries f until it returns true or 10 s pass: the store trails
+// the journal by a batch interval.
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if f() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within 10s", what)
+}
+
+// TestUsageReachesTheStore: requests through the official SDK, whole and
+// streamed, land in the store once each, priced at the deployment's rates,
+// with the tokens the cloud billed; the admin API shows them by request id
+// and grouped, and refuses callers without the token.
+func TestUsageReachesTheStore(t *testing.T) {
+	const token = "admin-secret-token"
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	cfg := baseConfig([]config.Provider{providerFor("cloud", emulate.OpenAI, emu.URL)},
+		config.Model{Name: "chat", Deployments: []config.Deployment{deployment("cloud", "native-model")}})
+	cfg.Admin.Token = token
+	g := startGateway(t, cfg)
+	gw := client(g)
+	ctx := context.Background()
+
+	p := openai.ChatCompletionNewParams{Model: "chat", MaxTokens: openai.Int(20),
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me about rail yards.")}}
+	var ids []string
+	var hdr *http.Response
+	if _, err := gw.Chat.Completions.New(ctx, p, option.WithResponseInto(&hdr)); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, hdr.Header.Get("x-switchyard-request-id"))
+	s := gw.Chat.Completions.NewStreaming(ctx, p, option.WithResponseInto(&hdr))
+	for s.Next() {
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, hdr.Header.Get("x-switchyard-request-id"))
+	billed := emu.Billed()
+
+	if code, _ := adminGet(t, g, "/admin/v1/usage", ""); code != 401 {
+		t.Errorf("usage without the admin token: %d, want 401", code)
+	}
+	if code, _ := adminGet(t, g, "/admin/v1/usage", "wrong"); code != 401 {
+		t.Errorf("usage with a wrong token: %d, want 401", code)
+	}
+
+	var total int64
+	for _, id := range ids {
+		var got struct{ Events []report.Event }
+		eventually(t, "event "+id+" in the store", func() bool {
+			code, body := adminGet(t, g, "/admin/v1/events?request_id="+id, token)
+			json.Unmarshal([]byte(body), &got)
+			return code == 200 && len(got.Events) == 1
+		})
+		e := got.Events[0]
+		want := money.Price(testInputPrice).Cost(e.Usage.Prompt) + money.Price(testOutputPrice).Cost(e.Usage.Completion)
+		if e.Outcome != "completed" || e.Source != "reported" || e.Deployment != "cloud/native-model" || e.KeyName != "test" ||
+			e.Model != "chat" || e.CostNanos != int64(want) || e.PriceVersion == "" || e.Usage.Prompt == 0 {
+			t.Errorf("event %+v: want completed, reported, priced at %d nanos with a price version", e, want)
+		}
+		total += e.Usage.Prompt + e.Usage.Completion
+	}
+	if total != billed.InputTokens+billed.OutputTokens {
+		t.Errorf("store has %d tokens, the cloud billed %d", total, billed.InputTokens+billed.OutputTokens)
+	}
+
+	code, body := adminGet(t, g, "/admin/v1/usage?group_by=deployment,key", token)
+	var rep struct {
+		Rows []store.UsageRow
+	}
+	if err := json.Unmarshal([]byte(body), &rep); code != 200 || err != nil || len(rep.Rows) != 1 {
+		t.Fatalf("usage: %d %s", code, body)
+	}
+	r := rep.Rows[0]
+	if r.Group["deployment"] != "cloud/native-model" || r.Group["key_name"] != "test" || r.Attempts != 2 || r.Completed != 2 ||
+		r.Reported.Prompt != billed.InputTokens || r.Reported.Completion != billed.OutputTokens || r.Estimated != (store.Tokens{}) {
+		t.Errorf("usage row %+v, cloud billed %+v", r, billed)
+	}
+	code, body = adminGet(t, g, "/admin/v1/usage?group_by=model&format=csv", token)
+	if lines := strings.Split(strings.TrimSpace(body), "\n"); code != 200 || len(lines) != 2 || !strings.HasPrefix(lines[0], "model,attempts") {
+		t.Errorf("csv: %d %q", code, body)
+	}
+	if code, body := adminGet(t, g, "/admin/v1/usage?group_by=colour", token); code != 400 || !strings.Contains(body, "colour") {
+		t.Errorf("bad group_by: %d %s", code, body)
+	}
+}
+
+// TestRestartKeepsPacing: a spend commitment's drawdown after a restart
+// equals what it was before, read back from the store.
+func TestRestartKeepsPacing(t *testing.T) {
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	dir := t.TempDir()
+	mk := func() *config.Config {
+		cfg := baseConfig([]config.Provider{providerFor("cloud", emulate.OpenAI, emu.URL)},
+			config.Model{Name: "chat", Deployments: []config.Deployment{deployment("cloud", "native-model")}})
+		cfg.DataDir = dir
+		cfg.Commitments = []config.Commitment{{Name: "macc", Provider: "cloud", Kind: config.CommitSpend, Amount: 1000 * money.PerDollar,
+			Start: time.Now().Add(-24 * time.Hour).Truncate(time.Hour), End: time.Now().Add(24 * time.Hour).Truncate(time.Hour)}}
+		return cfg
+	}
+	drawn := func(g *gateway.Gateway) money.Nanos {
+		k := g.Routes.Contracts()[0]
+		s := k.Stats(time.Now())
+		return k.Amount - s.Left + s.Spent
+	}
+
+	g := startGateway(t, mk())
+	gw := client(g)
+	for range 5 {
+		if _, err := gw.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "chat", MaxTokens: openai.Int(50),
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Count the wagons.")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := drawn(g)
+	if before == 0 {
+		t.Fatal("no drawdown recorded before the restart")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	g2 := startGateway(t, mk())
+	if after := drawn(g2); after != before {
+		t.Errorf("drawdown after restart = %s, before = %s", after, before)
+	}
+}
