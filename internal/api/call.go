@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/usage"
@@ -42,6 +43,11 @@ type call struct {
 	attempts int
 	status   int    // what the client got
 	served   string // the deployment that answered
+
+	// What every attempt used and cost, summed, for the access log.
+	used      wire.Usage
+	cost      money.Nanos
+	estimated bool
 
 	attempt *route.Attempt // the attempt in progress
 	res     route.Result   // how it ended, for the routing engine's health and quotas
@@ -369,6 +375,9 @@ func (c *call) headers(deployment string) {
 func (c *call) record(ev *usage.Event, d *route.Deployment) {
 	ev.Duration = time.Since(ev.Time)
 	c.s.settle.Settle(ev)
+	c.used = c.used.Add(ev.Usage)
+	c.cost += ev.Cost
+	c.estimated = c.estimated || ev.Source == usage.Estimated
 	c.res.Usage, c.res.Cost, c.res.TTFT = ev.Usage, ev.Cost, ev.TTFT
 	switch ev.Outcome {
 	case usage.Completed:
@@ -394,9 +403,12 @@ func (c *call) logAccess() {
 	if !c.s.opts.AccessLog {
 		return
 	}
+	// Durations carry their unit in the key; money is exact decimal dollars.
 	c.s.log.Info("request", "request_id", c.id, "key", c.who.KeyName, "op", c.op.String(), "model", c.model.Name,
 		"stream", c.req.Stream, "status", c.status, "deployment", c.served, "attempts", c.attempts,
-		"duration", time.Since(c.start).Round(time.Microsecond))
+		"prompt_tokens", c.used.Prompt, "completion_tokens", c.used.Completion, "cached_tokens", c.used.Cached,
+		"estimated", c.estimated, "cost_usd", c.cost.String(),
+		"duration_ms", float64(time.Since(c.start).Microseconds())/1000)
 }
 
 // scrub renders a transport error without the request URL, which on some

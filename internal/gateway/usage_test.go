@@ -1,11 +1,14 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,5 +169,69 @@ func TestRestartKeepsPacing(t *testing.T) {
 	g2 := startGateway(t, mk())
 	if after := drawn(g2); after != before {
 		t.Errorf("drawdown after restart = %s, before = %s", after, before)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the log handler and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestAccessLogCarriesTokensAndCost: the access log line names the tokens,
+// the cost in dollars, whether usage was estimated, and durations with
+// their unit.
+func TestAccessLogCarriesTokensAndCost(t *testing.T) {
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	cfg := baseConfig([]config.Provider{providerFor("cloud", emulate.OpenAI, emu.URL)},
+		config.Model{Name: "chat", Deployments: []config.Deployment{deployment("cloud", "native-model")}})
+	cfg.Log.Access = true
+	isolate(t, cfg)
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var buf syncBuffer
+	g, err := gateway.New(cfg, slog.New(slog.NewJSONHandler(&buf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go g.Serve()
+	t.Cleanup(func() { g.Shutdown(context.Background()) })
+	waitReady(t, "http://"+g.Addr())
+	gw := client(g)
+	if _, err := gw.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "chat", MaxTokens: openai.Int(20),
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello.")}}); err != nil {
+		t.Fatal(err)
+	}
+	billed := emu.Billed()
+	var line struct {
+		Msg              string  `json:"msg"`
+		PromptTokens     int64   `json:"prompt_tokens"`
+		CompletionTokens int64   `json:"completion_tokens"`
+		Estimated        *bool   `json:"estimated"`
+		CostUSD          string  `json:"cost_usd"`
+		DurationMs       float64 `json:"duration_ms"`
+	}
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if json.Unmarshal([]byte(l), &line) == nil && line.Msg == "request" {
+			break
+		}
+	}
+	want := money.Price(testInputPrice).Cost(billed.InputTokens) + money.Price(testOutputPrice).Cost(billed.OutputTokens)
+	if line.Msg != "request" || line.PromptTokens != billed.InputTokens || line.CompletionTokens != billed.OutputTokens ||
+		line.Estimated == nil || *line.Estimated || line.CostUSD != want.String() || line.DurationMs <= 0 {
+		t.Errorf("access log %+v, want the billed tokens %d+%d, cost %s, estimated=false, duration_ms > 0\n%s",
+			line, billed.InputTokens, billed.OutputTokens, want, buf.String())
 	}
 }
