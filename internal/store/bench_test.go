@@ -136,12 +136,14 @@ func benchUsageByKey(b *testing.B, s store.Store) {
 		GroupBy: []string{"key"},
 	}
 	var rows []store.UsageRow
+	cpu0 := cpuTime()
 	for b.Loop() {
 		var err error
 		if rows, err = s.Usage(ctx, q); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	if len(rows) != 1000 {
 		b.Fatalf("report has %d rows, want 1000 keys", len(rows))
 	}

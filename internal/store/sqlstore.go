@@ -416,15 +416,13 @@ func rollupSource(hours []span, days span) (string, []any) {
 	cols := strings.Join(rollupKeyCols, ",") + "," + strings.Join(rollupSumCols[:], ",")
 	var parts []string
 	var args []any
-	var conds []string
+	// One SELECT per span rather than an OR of ranges, which SQLite answers
+	// with a scan of the whole table instead of two index ranges.
 	for _, h := range hours {
 		if !h.empty() {
-			conds = append(conds, "(bucket >= ? AND bucket < ?)")
+			parts = append(parts, "SELECT "+cols+" FROM usage_hourly WHERE bucket >= ? AND bucket < ?")
 			args = append(args, h.from, h.to)
 		}
-	}
-	if len(conds) > 0 {
-		parts = append(parts, "SELECT "+cols+" FROM usage_hourly WHERE "+strings.Join(conds, " OR "))
 	}
 	if !days.empty() {
 		parts = append(parts, "SELECT "+cols+" FROM usage_daily WHERE bucket >= ? AND bucket < ?")
