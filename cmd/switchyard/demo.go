@@ -42,6 +42,7 @@ traffic, print what each deployment carried, then keep serving until Ctrl-C or
 	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
 	f.IntVar(&o.Requests, "requests", 60, "number of sample requests to send")
 	f.StringVar(&o.Key, "key", "", "demo client key (default: a fresh random key)")
+	f.StringVar(&o.Data, "data", "", "keep the demo's journal and store in this directory (default: a temporary one, removed at exit)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log gateway events")
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/internal/emulate"
 	"github.com/switchyard/switchyard/internal/gateway"
 	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // Options configure a demo run.
@@ -29,6 +30,9 @@ type Options struct {
 	Requests int
 	// Key is the demo client key; default a fresh random one.
 	Key string
+	// Data is the data directory for the demo's journal and store; empty
+	// uses a temporary one, removed when the demo ends.
+	Data string
 	Out io.Writer
 	Log *slog.Logger
 }
@@ -107,12 +111,16 @@ func Run(ctx context.Context, o Options) error {
 	// The demo's books (journal and store) and admin API are its own and
 	// go when it ends: a demo never reads or leaves a switchyard-data in
 	// the current directory, nor takes the admin port of a real gateway.
-	dataDir, err := os.MkdirTemp("", "switchyard-demo-")
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+	dataDir := o.Data
+	if dataDir == "" {
+		tmp, err := os.MkdirTemp("", "switchyard-demo-")
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		dataDir = tmp
 	}
-	defer os.RemoveAll(dataDir)
-	cfg.DataDir, cfg.Admin.Listen = dataDir, "127.0.0.1:0"
+	cfg.DataDir, cfg.Admin.Listen, cfg.Admin.Token = dataDir, "127.0.0.1:0", access.NewKey()
 	g, err := gateway.New(cfg, o.Log)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -131,11 +139,20 @@ func Run(ctx context.Context, o Options) error {
 	go func() { serveErr <- g.Serve() }()
 
 	printIntro(o.Out, g, cs, o.Key)
+	fmt.Fprintf(o.Out, "Usage lands in %s (journal, then the SQLite store). See it with:\n", dataDir)
+	fmt.Fprintf(o.Out, "  curl -s -H 'Authorization: Bearer %s' 'http://%s/admin/v1/usage?group_by=deployment&format=table'\n", cfg.Admin.Token, g.AdminAddr())
+	if o.Data != "" {
+		fmt.Fprintf(o.Out, "  switchyard report usage --data %s --group-by model,deployment\n", o.Data)
+	}
+	fmt.Fprintln(o.Out)
 	if o.Requests > 0 {
 		fmt.Fprintf(o.Out, "Sending %d sample requests (chat, streams, tool calls, embeddings)…\n", o.Requests)
 		res := sendTraffic(ctx, g.URL(), o.Key, o.Requests)
 		fmt.Fprintf(o.Out, "  %d answered, %d failed, in %s\n\n", res.ok, res.failed, res.elapsed.Round(time.Millisecond))
-		printSummary(o.Out, g)
+		waitApplied(g)
+		if err := printSummary(o.Out, g, g.Store); err != nil {
+			return err
+		}
 	} else {
 		fmt.Fprintln(o.Out, "No sample traffic (--requests 0).")
 	}
@@ -156,9 +173,23 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	<-serveErr
+	// Shutdown drained the journal into the store and closed it; the final
+	// summary reads it back, as a report would after the gateway stopped.
+	st, err := store.Open(context.Background(), store.Config{DataDir: dataDir})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer st.Close()
 	fmt.Fprintln(o.Out, "\nFinal summary:")
-	printSummary(o.Out, g)
-	return nil
+	return printSummary(o.Out, g, st)
+}
+
+// waitApplied waits (a few seconds at most) until every settled event has
+// reached the store, so the summary counts them all.
+func waitApplied(g *gateway.Gateway) {
+	for deadline := time.Now().Add(5 * time.Second); g.Journal.Lag() > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func deadline(ctx context.Context) time.Time {
