@@ -36,7 +36,7 @@ type ledger struct {
 	buckets    map[int64]bucketSpend // bucket ID → spend
 	held       money.Nanos
 	holds      map[uint64]hold
-	nextExpiry time.Time // earliest hold expiry; zero when there are no holds
+	nextExpiry time.Time          // earliest hold expiry; zero when there are no holds
 	marks      map[mark]time.Time // alerts sent → when the mark may be forgotten
 }
 
