@@ -118,8 +118,8 @@ func randomEvents(n int) []usage.Event {
 			TenantID: []string{"", "t_acme", "t_globex"}[k%3], KeyID: "k_" + string(rune('a'+k)), KeyName: "key-" + string(rune('a'+k)),
 			Model: d.model, Deployment: d.dep, Provider: d.prov, Op: "chat", Stream: r.IntN(2) == 0,
 			Outcome: usage.Outcome(1 + r.IntN(5)), Status: 200,
-			Usage:   wire.Usage{Prompt: r.Int64N(5000), Completion: r.Int64N(2000), Cached: r.Int64N(100), Reasoning: r.Int64N(50)},
-			Source:  usage.Source(r.IntN(3)), Cost: money.Nanos(r.Int64N(5_000_000)), PriceVersion: "pv_test",
+			Usage:  wire.Usage{Prompt: r.Int64N(5000), Completion: r.Int64N(2000), Cached: r.Int64N(100), Reasoning: r.Int64N(50)},
+			Source: usage.Source(r.IntN(3)), Cost: money.Nanos(r.Int64N(5_000_000)), PriceVersion: "pv_test",
 			Unpriced: r.IntN(20) == 0, TTFT: time.Duration(r.Int64N(int64(time.Second))), Duration: time.Second,
 		}
 	}
