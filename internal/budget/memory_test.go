@@ -131,8 +131,8 @@ func checkReserve(t *testing.T, be Backend, now time.Time) {
 	if err != nil || ref == nil {
 		t.Fatalf("reserve $0.06 under a $0.05 key budget: refusal %v, err %v", ref, err)
 	}
-	if ref.Scope != "key:k1" || ref.Limit != 5*cent || ref.Period != "month" || !ref.ResetsAt.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("refusal = %+v, want key:k1, $0.05, month, resets 2026-04-01", ref)
+	if reset := key.Period.ResetsAt(now); ref.Scope != "key:k1" || ref.Limit != 5*cent || ref.Period != "month" || !ref.ResetsAt.Equal(reset) {
+		t.Errorf("refusal = %+v, want key:k1, $0.05, month, resets %s", ref, reset)
 	}
 	if st, _ := be.Status(ctx, tenant, now); st.Held != 0 {
 		t.Fatalf("tenant holds $%s after a refused reservation; all or none", st.Held)

@@ -1,0 +1,354 @@
+package budget
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/switchyard/switchyard/internal/money"
+)
+
+// Redis keeps budgets in Redis so every replica enforces the same books.
+// Reserve is one Lua script over all of a request's scopes (one round trip,
+// all or none); Settle and Release are one script each. Hold expiry uses
+// Redis TIME, so replicas agree on it whatever their clocks say, and expired
+// holds are reaped inside the Reserve script from a ZSET of hold ids scored by
+// expiry.
+//
+// Keys, under the prefix, per scope and period ("book"):
+//
+//	h:<book>              hash: "held" (sum of live holds) and "h<id>" → amount
+//	z:<book>              zset: hold id → expiry in Redis-clock milliseconds
+//	s:<book>:<bucket>     string: settled spend of one bucket, nano-dollars
+//	a:<book>:<window>:<t> string: alert t% sent for the window (SET NX)
+//
+// Amounts are exact while a window's spend stays under 2^53 nano-dollars
+// (about $9 million): Lua numbers are doubles. All keys of a request must live
+// on one Redis node (no Redis Cluster slot routing yet).
+type Redis struct {
+	c        redis.UniversalClient
+	prefix   string
+	notifier *Notifier
+	idBase   uint64
+	ids      atomic.Uint64
+	// skew is Redis TIME minus this host's clock in nanoseconds, learned from
+	// every Reserve; buckets are chosen on the corrected clock so replicas
+	// agree which period a request at a boundary belongs to.
+	skew atomic.Int64
+}
+
+// NewRedis keeps budgets in c under keys starting with prefix (such as
+// "switchyard:budget:"), sending alerts this replica wins to n. Give c short
+// timeouts (dial and read of a few hundred milliseconds): an unreachable Redis
+// must become ErrUnavailable quickly, not stall admission.
+func NewRedis(c redis.UniversalClient, prefix string, n *Notifier) *Redis {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	// Hold ids are a random 64-bit base plus a counter, so two replicas never
+	// pick the same id; the top bit is cleared to keep ids positive.
+	return &Redis{c: c, prefix: prefix, notifier: n, idBase: binary.LittleEndian.Uint64(b[:]) >> 1}
+}
+
+// Lua numbers are doubles and redis.call formats numbers unpredictably, so
+// amounts are passed to commands as the strings they came in as.
+var reserveScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local amount = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local id = ARGV[3]
+local n = tonumber(ARGV[4])
+local ki, ai = 1, 5
+for i = 1, n do
+  local h, z = KEYS[ki], KEYS[ki + 1]
+  local nb = tonumber(ARGV[ai + 2])
+  local expired = redis.call('ZRANGEBYSCORE', z, '-inf', now)
+  for _, hid in ipairs(expired) do
+    local a = redis.call('HGET', h, 'h' .. hid)
+    if a then
+      redis.call('HINCRBY', h, 'held', '-' .. a)
+      redis.call('HDEL', h, 'h' .. hid)
+    end
+  end
+  if #expired > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now) end
+  if ARGV[ai + 1] == '1' then
+    local spent = 0
+    for j = 1, nb do spent = spent + tonumber(redis.call('GET', KEYS[ki + 1 + j]) or '0') end
+    local held = tonumber(redis.call('HGET', h, 'held') or '0')
+    if spent + held + amount > tonumber(ARGV[ai]) then return {0, i, spent, held, now} end
+  end
+  ki, ai = ki + 2 + nb, ai + 3
+end
+ki, ai = 1, 5
+local keep = ttl + 3600000
+for i = 1, n do
+  local h, z = KEYS[ki], KEYS[ki + 1]
+  if redis.call('HSETNX', h, 'h' .. id, ARGV[1]) == 1 then
+    redis.call('HINCRBY', h, 'held', ARGV[1])
+    redis.call('ZADD', z, now + ttl, id)
+  end
+  -- Idle books vanish an hour after their last hold would have expired.
+  if redis.call('PTTL', h) < keep then
+    redis.call('PEXPIRE', h, keep)
+    redis.call('PEXPIRE', z, keep)
+  end
+  ki, ai = ki + 2 + tonumber(ARGV[ai + 2]), ai + 3
+end
+return {1, 0, 0, 0, now}
+`)
+
+// settleScript drops the hold, books the actual cost in the bucket (once per
+// book), sums the window and claims each alert threshold crossed with SET NX:
+// the replica whose claim succeeds is the only one to send that alert.
+var settleScript = redis.NewScript(`
+local id, actual, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local thresholds = {50, 80, 100}
+local won = {}
+local ki, ai = 1, 4
+for i = 1, n do
+  local h, z = KEYS[ki], KEYS[ki + 1]
+  local limit, bexp, nb, mexp, book = tonumber(ARGV[ai]), ARGV[ai + 1], tonumber(ARGV[ai + 2]), ARGV[ai + 3], ARGV[ai + 4]
+  if book == '1' then
+    local a = redis.call('HGET', h, 'h' .. id)
+    if a then
+      redis.call('HINCRBY', h, 'held', '-' .. a)
+      redis.call('HDEL', h, 'h' .. id)
+      redis.call('ZREM', z, id)
+    end
+    if actual ~= '0' then
+      redis.call('INCRBY', KEYS[ki + 2], actual)
+      if bexp ~= '0' then redis.call('EXPIREAT', KEYS[ki + 2], bexp) end
+    end
+  end
+  local spent = 0
+  for j = 1, nb do spent = spent + tonumber(redis.call('GET', KEYS[ki + 1 + j]) or '0') end
+  for j = 1, 3 do
+    if limit > 0 and spent * 100 >= thresholds[j] * limit then
+      local ok
+      if mexp ~= '0' then
+        ok = redis.call('SET', KEYS[ki + 1 + nb + j], '1', 'NX', 'EXAT', mexp)
+      else
+        ok = redis.call('SET', KEYS[ki + 1 + nb + j], '1', 'NX')
+      end
+      if ok then
+        won[#won + 1] = i
+        won[#won + 1] = thresholds[j]
+        won[#won + 1] = spent
+      end
+    end
+  end
+  ki, ai = ki + 2 + nb + 3, ai + 5
+end
+return won
+`)
+
+var releaseScript = redis.NewScript(`
+local id = ARGV[1]
+for i = 1, #KEYS, 2 do
+  local h, z = KEYS[i], KEYS[i + 1]
+  local a = redis.call('HGET', h, 'h' .. id)
+  if a then
+    redis.call('HINCRBY', h, 'held', '-' .. a)
+    redis.call('HDEL', h, 'h' .. id)
+    redis.call('ZREM', z, id)
+  end
+end
+return 1
+`)
+
+// statusScript reaps one book's expired holds and reads its spend and holds.
+var statusScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local h, z = KEYS[1], KEYS[2]
+local expired = redis.call('ZRANGEBYSCORE', z, '-inf', now)
+for _, hid in ipairs(expired) do
+  local a = redis.call('HGET', h, 'h' .. hid)
+  if a then
+    redis.call('HINCRBY', h, 'held', '-' .. a)
+    redis.call('HDEL', h, 'h' .. hid)
+  end
+end
+if #expired > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now) end
+local spent = 0
+for j = 3, #KEYS do spent = spent + tonumber(redis.call('GET', KEYS[j]) or '0') end
+return {spent, tonumber(redis.call('HGET', h, 'held') or '0')}
+`)
+
+func (r *Redis) holdKeys(k string) (h, z string) { return r.prefix + "h:" + k, r.prefix + "z:" + k }
+
+func (r *Redis) bucketKey(k string, b Bucket) string {
+	return r.prefix + "s:" + k + ":" + strconv.FormatInt(b.ID(), 10)
+}
+
+// clock is now corrected by the skew to Redis TIME last measured.
+func (r *Redis) clock(now time.Time) time.Time { return now.Add(time.Duration(r.skew.Load())) }
+
+// unavailable turns a transport failure into ErrUnavailable; a reply error
+// from a reachable server (a script bug) stays as it is.
+func unavailable(op string, err error) error {
+	var re redis.Error
+	if errors.As(err, &re) && !redis.HasErrorPrefix(err, "LOADING") && !redis.HasErrorPrefix(err, "MASTERDOWN") &&
+		!redis.HasErrorPrefix(err, "READONLY") && !redis.HasErrorPrefix(err, "CLUSTERDOWN") && !redis.HasErrorPrefix(err, "BUSY") {
+		return fmt.Errorf("budget: redis %s: %w", op, err)
+	}
+	return fmt.Errorf("budget: redis %s: %w: %v", op, ErrUnavailable, err)
+}
+
+// Reserve implements Backend in one round trip.
+func (r *Redis) Reserve(ctx context.Context, budgets []Budget, amount money.Nanos, ttl time.Duration, now time.Time) (Reservation, *Refusal, error) {
+	if err := validate(budgets, amount, ttl); err != nil {
+		return Reservation{}, nil, err
+	}
+	if len(budgets) == 0 {
+		return Reservation{}, nil, nil
+	}
+	now = r.clock(now)
+	id := r.idBase + r.ids.Add(1)
+	keys := make([]string, 0, len(budgets)*3)
+	args := make([]any, 0, 4+len(budgets)*3)
+	args = append(args, strconv.FormatInt(int64(amount), 10), strconv.FormatInt(ttl.Milliseconds()+1, 10), strconv.FormatUint(id, 10), len(budgets))
+	var bs []Bucket
+	for i := range budgets {
+		b := &budgets[i]
+		k := b.book().redisKey()
+		h, z := r.holdKeys(k)
+		keys = append(keys, h, z)
+		bs = b.Period.Buckets(bs[:0], now)
+		for _, bu := range bs {
+			keys = append(keys, r.bucketKey(k, bu))
+		}
+		hard := "0"
+		if b.Hard {
+			hard = "1"
+		}
+		args = append(args, strconv.FormatInt(int64(b.Limit), 10), hard, len(bs))
+	}
+	sent := time.Now()
+	res, err := reserveScript.Run(ctx, r.c, keys, args...).Int64Slice()
+	if err != nil {
+		return Reservation{}, nil, unavailable("reserve", err)
+	}
+	if len(res) != 5 {
+		return Reservation{}, nil, fmt.Errorf("budget: redis reserve: unexpected reply %v", res)
+	}
+	// Redis read its clock about halfway through the round trip.
+	local := sent.Add(time.Since(sent) / 2)
+	r.skew.Store(int64(time.UnixMilli(res[4]).Sub(local)))
+	if res[0] == 0 {
+		b := &budgets[res[1]-1]
+		return Reservation{}, refusal(b, money.Nanos(res[2]), money.Nanos(res[3]), now), nil
+	}
+	return Reservation{ID: id, Amount: amount, Budgets: budgets, At: now}, nil, nil
+}
+
+// Settle implements Backend in one round trip.
+func (r *Redis) Settle(ctx context.Context, res Reservation, actual money.Nanos) error {
+	if res.ID == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(res.Budgets)*6)
+	args := make([]any, 0, 3+len(res.Budgets)*5)
+	args = append(args, strconv.FormatUint(res.ID, 10), strconv.FormatInt(int64(actual), 10), len(res.Budgets))
+	var bs []Bucket
+	seen := make(map[string]bool, len(res.Budgets))
+	for i := range res.Budgets {
+		b := &res.Budgets[i]
+		k := b.book().redisKey()
+		h, z := r.holdKeys(k)
+		keys = append(keys, h, z)
+		bs = b.Period.Buckets(bs[:0], res.At)
+		for _, bu := range bs {
+			keys = append(keys, r.bucketKey(k, bu))
+		}
+		start, end := b.Period.Window(res.At)
+		var w int64
+		if !start.IsZero() {
+			w = start.Unix()
+		}
+		for _, t := range Thresholds {
+			keys = append(keys, r.prefix+"a:"+k+":"+strconv.FormatInt(w, 10)+":"+strconv.Itoa(t))
+		}
+		bexp, mexp := "0", "0"
+		if !bs[0].End.IsZero() {
+			bexp = strconv.FormatInt(bs[0].End.Add(b.Period.retention()).Unix(), 10)
+		}
+		if !end.IsZero() {
+			mexp = strconv.FormatInt(end.Add(b.Period.retention()).Unix(), 10)
+		}
+		book := "1"
+		if seen[k] {
+			book = "0" // the same scope and period twice: hold and spend are shared
+		}
+		seen[k] = true
+		args = append(args, strconv.FormatInt(int64(b.Limit), 10), bexp, len(bs), mexp, book)
+	}
+	won, err := settleScript.Run(ctx, r.c, keys, args...).Int64Slice()
+	if err != nil {
+		return unavailable("settle", err)
+	}
+	for i := 0; i+2 < len(won); i += 3 {
+		b := &res.Budgets[won[i]-1]
+		start, end := b.Period.Window(res.At)
+		r.notifier.notify(Alert{Scope: b.Scope, Threshold: int(won[i+1]), Limit: b.Limit, Spent: money.Nanos(won[i+2]),
+			Period: b.Period.String(), Hard: b.Hard, WindowStart: start, ResetsAt: end, Webhook: b.Webhook})
+	}
+	return nil
+}
+
+// Release implements Backend in one round trip.
+func (r *Redis) Release(ctx context.Context, res Reservation) error {
+	if res.ID == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(res.Budgets)*2)
+	for i := range res.Budgets {
+		h, z := r.holdKeys(res.Budgets[i].book().redisKey())
+		keys = append(keys, h, z)
+	}
+	if err := releaseScript.Run(ctx, r.c, keys, strconv.FormatUint(res.ID, 10)).Err(); err != nil {
+		return unavailable("release", err)
+	}
+	return nil
+}
+
+// Status implements Backend.
+func (r *Redis) Status(ctx context.Context, b Budget, now time.Time) (Status, error) {
+	now = r.clock(now)
+	k := b.book().redisKey()
+	h, z := r.holdKeys(k)
+	keys := []string{h, z}
+	for _, bu := range b.Period.Buckets(nil, now) {
+		keys = append(keys, r.bucketKey(k, bu))
+	}
+	v, err := statusScript.Run(ctx, r.c, keys).Int64Slice()
+	if err != nil {
+		return Status{}, unavailable("status", err)
+	}
+	start, end := b.Period.Window(now)
+	return Status{Spent: money.Nanos(v[0]), Held: money.Nanos(v[1]), Start: start, ResetsAt: end}, nil
+}
+
+// Seed implements Backend: it sets the bucket only when Redis has no value
+// for it, because in cluster mode Redis holds the live books and the store's
+// copy may lag behind them.
+func (r *Redis) Seed(ctx context.Context, b Budget, bucket Bucket, spent money.Nanos) error {
+	var exp time.Duration
+	if !bucket.End.IsZero() {
+		exp = time.Until(bucket.End.Add(b.Period.retention()))
+		if exp <= 0 {
+			return nil
+		}
+	}
+	if err := r.c.SetNX(ctx, r.bucketKey(b.book().redisKey(), bucket), int64(spent), exp).Err(); err != nil {
+		return unavailable("seed", err)
+	}
+	return nil
+}
