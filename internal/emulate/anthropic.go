@@ -263,8 +263,15 @@ func anthropicReset(t time.Time) string {
 	return t.Add(time.Second - 1).Truncate(time.Second).UTC().Format(time.RFC3339)
 }
 
-// bill records the answer and lets the prompt cache keep what it wrote.
+// bill records the answer, its usage report about to go out, and lets the
+// prompt cache keep what it wrote.
 func (c *anthropicCall) bill(p *anthropicPrompt, out int) {
 	c.e.books.bill(c.model, p.tokens, out)
+	c.a.cache.store(&p.cache, c.start, c.e.books.anthropicEpoch())
+}
+
+// billUnreported is bill for an answer whose usage report never goes out.
+func (c *anthropicCall) billUnreported(p *anthropicPrompt, out int) {
+	c.e.books.billUnreported(c.model, p.tokens, out)
 	c.a.cache.store(&p.cache, c.start, c.e.books.anthropicEpoch())
 }

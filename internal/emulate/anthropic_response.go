@@ -168,7 +168,9 @@ func (c *anthropicCall) complete(p *anthropicPrompt, rep *anthropicReply) {
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	c.bill(p, a.tokens) // before the answer goes out, so that a client that reads it finds it billed
 	c.w.WriteHeader(http.StatusOK)
-	_, _ = c.w.Write(b)
+	if _, err := c.w.Write(b); err != nil {
+		c.e.books.unreport(c.model, p.tokens, a.tokens)
+	}
 }
 
 // anthropicCountBody renders a count_tokens answer.

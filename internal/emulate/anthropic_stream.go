@@ -116,7 +116,8 @@ func (s *anthropicStream) finish(out int) bool {
 		return false
 	}
 	s.open("message_stop")
-	return s.send()
+	_ = s.send()
+	return true // message_delta, the usage report, went out
 }
 
 // stream answers as server-sent events, paced by the knobs. When cut is set
@@ -153,16 +154,18 @@ func (c *anthropicCall) stream(p *anthropicPrompt, rep *anthropicReply, cut bool
 		}
 	}
 	if cut && ok {
-		c.bill(p, a.tokensSent(sent))
+		c.billUnreported(p, a.tokensSent(sent))
 		c.e.books.disconnect()
 		// net/http drops the connection without ending the chunked body,
 		// so the client sees the stream break with no message_stop.
 		panic(http.ErrAbortHandler)
 	}
 	if !ok {
-		c.bill(p, a.tokensSent(sent)) // the client left mid-way
+		c.billUnreported(p, a.tokensSent(sent)) // the client left mid-way
 		return
 	}
 	c.bill(p, a.tokens) // every token is generated; bill before the last events go out
-	_ = s.finish(a.tokens)
+	if !s.finish(a.tokens) {
+		c.e.books.unreport(c.model, p.tokens, a.tokens)
+	}
 }

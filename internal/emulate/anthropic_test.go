@@ -111,7 +111,7 @@ func TestAnthropicMessage(t *testing.T) {
 
 	b := s.Billed()
 	want := Billed{Requests: 1, InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, Received: 1,
-		ByModel: map[string]ModelBilled{"claude-sonnet-4-5": {1, u.InputTokens, u.OutputTokens}}}
+		ByModel: map[string]ModelBilled{"claude-sonnet-4-5": {Requests: 1, InputTokens: u.InputTokens, OutputTokens: u.OutputTokens}}}
 	if !equalBilled(b, want) {
 		t.Errorf("billed %+v, want %+v", b, want)
 	}

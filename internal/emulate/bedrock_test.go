@@ -134,7 +134,7 @@ func TestBedrockConverse(t *testing.T) {
 	}
 
 	want := Billed{Requests: 1, InputTokens: int64(*u.InputTokens), OutputTokens: int64(*u.OutputTokens), Received: 1,
-		ByModel: map[string]ModelBilled{bedrockModel: {1, int64(*u.InputTokens), int64(*u.OutputTokens)}}}
+		ByModel: map[string]ModelBilled{bedrockModel: {Requests: 1, InputTokens: int64(*u.InputTokens), OutputTokens: int64(*u.OutputTokens)}}}
 	if b := billedVia(t, s.URL); !equalBilled(b, want) {
 		t.Errorf("billed %+v, want %+v", b, want)
 	}

@@ -72,7 +72,9 @@ func (c *bedrockCall) completeConverse(cv *converse, job *chatJob, reason string
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	c.e.books.bill(c.model, cv.tokens, a.tokens) // before the answer goes out, so a client that has it sees it billed
 	c.w.WriteHeader(http.StatusOK)
-	_, _ = c.w.Write(b)
+	if _, err := c.w.Write(b); err != nil {
+		c.e.books.unreport(c.model, cv.tokens, a.tokens)
+	}
 }
 
 // appendConverseBlock appends the answer's content block: a toolUse, or text; an

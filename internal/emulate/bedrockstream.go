@@ -162,20 +162,19 @@ func (c *bedrockCall) streamConverse(cv *converse, job *chatJob, reason string, 
 		}
 	}
 	if cut && ok {
-		c.e.books.bill(c.model, cv.tokens, a.tokensSent(sent))
+		c.e.books.billUnreported(c.model, cv.tokens, a.tokensSent(sent))
 		c.e.books.disconnect()
 		resetConnection(c.w)
 		return
 	}
 	if !ok {
-		c.e.books.bill(c.model, cv.tokens, a.tokensSent(sent)) // the client left mid-way
+		c.e.books.billUnreported(c.model, cv.tokens, a.tokensSent(sent)) // the client left mid-way
 		return
 	}
 	c.e.books.bill(c.model, cv.tokens, a.tokens) // every token is generated; bill before the end goes out
-	if steps > 0 && !s.blockStop() {
-		return
+	if !((steps == 0 || s.blockStop()) && s.messageStop(reason) && s.metadata(cv.tokens, a.tokens, time.Since(c.start))) {
+		c.e.books.unreport(c.model, cv.tokens, a.tokens) // the metadata event, the usage report, never went out
 	}
-	_ = s.messageStop(reason) && s.metadata(cv.tokens, a.tokens, time.Since(c.start))
 }
 
 // resetConnection drops the client's connection with a TCP reset, the way a

@@ -94,7 +94,9 @@ func (c *call) completeChat(p *prompt, job *chatJob) {
 	c.processed()
 	c.bill(p.tokens, out) // before the answer goes out: see embed
 	c.w.WriteHeader(http.StatusOK)
-	_, _ = c.w.Write(job.out)
+	if _, err := c.w.Write(job.out); err != nil {
+		c.e.books.unreport(c.model, p.tokens, out) // the usage never went out
+	}
 }
 
 // streamChat answers as a stream of chunks, paced by the knobs. When cut is
@@ -136,19 +138,30 @@ func (c *call) streamChat(p *prompt, job *chatJob, cut bool) {
 		}
 	}
 	if cut && ok {
-		c.bill(p.tokens, totalSent(answers, sent))
+		c.e.books.billUnreported(c.model, p.tokens, totalSent(answers, sent))
 		c.e.books.disconnect()
 		// net/http drops the connection without ending the chunked body,
 		// so the client sees the stream break with no [DONE].
 		panic(http.ErrAbortHandler)
 	}
 	if !ok {
-		c.bill(p.tokens, totalSent(answers, sent)) // the client left mid-way
+		c.e.books.billUnreported(c.model, p.tokens, totalSent(answers, sent)) // the client left mid-way
 		return
 	}
 	out := totalSent(answers, steps)
-	c.bill(p.tokens, out) // every token is generated; bill before [DONE] goes out
-	_ = s.filterResults(answers) && s.finishes(answers) && (!p.usage || s.usage(p.tokens, out)) && s.done()
+	// Every token is generated; bill before [DONE] goes out. A stream that
+	// did not ask for usage never reports it.
+	if !p.usage {
+		c.e.books.billUnreported(c.model, p.tokens, out)
+		_ = s.filterResults(answers) && s.finishes(answers) && s.done()
+		return
+	}
+	c.bill(p.tokens, out)
+	if !(s.filterResults(answers) && s.finishes(answers) && s.usage(p.tokens, out)) {
+		c.e.books.unreport(c.model, p.tokens, out)
+		return
+	}
+	_ = s.done()
 }
 
 // longestSent returns the most tokens any choice has sent after steps steps:

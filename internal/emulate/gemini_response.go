@@ -169,7 +169,9 @@ func (c *geminiCall) complete(p *geminiPrompt, job *chatJob) {
 	c.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	c.e.books.bill(c.model, p.tokens, out) // before the answer goes out: a client that reads it finds it billed
 	c.w.WriteHeader(http.StatusOK)
-	_, _ = c.w.Write(b)
+	if _, err := c.w.Write(b); err != nil {
+		c.e.books.unreport(c.model, p.tokens, out)
+	}
 }
 
 // stream answers chunk by chunk, paced by the knobs: as server-sent events
@@ -260,6 +262,9 @@ func (c *geminiCall) stream(p *geminiPrompt, job *chatJob, sse, cut bool) {
 			b = append(b, ']')
 		}
 		if _, err := c.w.Write(b); err != nil || rc.Flush() != nil {
+			if billed { // the last chunk, the usage report, never went out
+				c.e.books.unreport(c.model, p.tokens, total)
+			}
 			ok = false
 			break
 		}
@@ -268,12 +273,12 @@ func (c *geminiCall) stream(p *geminiPrompt, job *chatJob, sse, cut bool) {
 	total, _ := sentTotal(sent)
 	switch {
 	case cut && ok:
-		c.e.books.bill(c.model, p.tokens, total)
+		c.e.books.billUnreported(c.model, p.tokens, total)
 		c.e.books.disconnect()
 		// net/http drops the connection without ending the chunked body,
 		// so the client sees the stream break mid-way.
 		panic(http.ErrAbortHandler)
 	case !billed:
-		c.e.books.bill(c.model, p.tokens, total) // the client left mid-way
+		c.e.books.billUnreported(c.model, p.tokens, total) // the client left mid-way
 	}
 }

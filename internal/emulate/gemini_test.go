@@ -99,7 +99,7 @@ func TestGeminiGenerate(t *testing.T) {
 	b := s.Billed()
 	in, out := int64(u.PromptTokenCount), int64(u.CandidatesTokenCount)
 	want := Billed{Requests: 1, InputTokens: in, OutputTokens: out, Received: 1,
-		ByModel: map[string]ModelBilled{"gemini-2.5-flash": {1, in, out}}}
+		ByModel: map[string]ModelBilled{"gemini-2.5-flash": {Requests: 1, InputTokens: in, OutputTokens: out}}}
 	if !equalBilled(b, want) {
 		t.Errorf("billed %+v, want %+v", b, want)
 	}

@@ -66,7 +66,7 @@ func TestOpenAIChat(t *testing.T) {
 
 	b := s.Billed()
 	want := Billed{Requests: 1, InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Received: 1,
-		ByModel: map[string]ModelBilled{"gpt-4o": {1, u.PromptTokens, u.CompletionTokens}}}
+		ByModel: map[string]ModelBilled{"gpt-4o": {Requests: 1, InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}}}
 	if !equalBilled(b, want) {
 		t.Errorf("billed %+v, want %+v", b, want)
 	}
