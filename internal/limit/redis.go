@@ -1,0 +1,171 @@
+package limit
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed redis.lua
+var scriptSrc string
+
+// script runs by EVALSHA and falls back to EVAL (which loads it) when the
+// server does not have it yet, such as after a restart.
+var script = redis.NewScript(scriptSrc)
+
+// DefaultPrefix is where Redis keeps limiter state. The braces are a Redis
+// Cluster hash tag: every scope of one admission must live in one slot for a
+// single script to touch them atomically.
+const DefaultPrefix = "sy:{limit}:"
+
+// Redis is the cluster Limiter: every replica pointing at the same Redis
+// shares one set of windows. Admit and Settle each take one round trip (one
+// script across all scopes), and time is Redis server time, so replicas with
+// skewed clocks still agree. Keys expire a little after their window, so idle
+// scopes leave nothing behind.
+//
+// Give the client short timeouts and few retries (ClientOptions does): a
+// limiter that waits seconds for a dead Redis holds every request as long.
+type Redis struct {
+	c        redis.Scripter
+	prefix   string
+	now      func() time.Time
+	leaseTTL time.Duration
+}
+
+// NewRedis returns a limiter over c with keys under prefix ("" means
+// DefaultPrefix).
+func NewRedis(c redis.Scripter, prefix string, o Options) *Redis {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Redis{c: c, prefix: prefix, now: o.Now, leaseTTL: o.leaseTTL()}
+}
+
+// ClientOptions parses a redis:// URL (as in cluster.redis) with timeouts fit
+// for admission: a dead Redis is noticed in about a quarter second, not the
+// client's default seconds of dial retries.
+func ClientOptions(url string) (*redis.Options, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("limit: redis url: %w", err)
+	}
+	if !strings.Contains(url, "dial_timeout") {
+		o.DialTimeout = 250 * time.Millisecond
+	}
+	if !strings.Contains(url, "read_timeout") {
+		o.ReadTimeout = 250 * time.Millisecond
+	}
+	if !strings.Contains(url, "write_timeout") {
+		o.WriteTimeout = 250 * time.Millisecond
+	}
+	if !strings.Contains(url, "max_retries") {
+		o.MaxRetries = 1
+	}
+	o.DialerRetries = 1
+	return o, nil
+}
+
+func (r *Redis) nowArg() int64 {
+	if r.now == nil {
+		return 0 // the script reads Redis TIME
+	}
+	return r.now().UnixMicro()
+}
+
+func (r *Redis) common(mode string, tokens int64) []any {
+	slot := Window / rateSlots
+	lease := r.leaseTTL / leaseSlots
+	return []any{mode, r.nowArg(), slot.Microseconds(), rateSlots + 1, lease.Microseconds(), leaseSlots + 1, tokens}
+}
+
+// Admit implements Limiter.
+func (r *Redis) Admit(ctx context.Context, a *Ask) (Decision, Ticket, error) {
+	var buf [maxLocked]int
+	idx := buf[:0]
+	for i := range a.Scopes {
+		idx = insertScope(idx, a.Scopes, i)
+	}
+	keys := make([]string, 0, 3*len(idx))
+	args := r.common("admit", a.Tokens)
+	for _, i := range idx {
+		s := &a.Scopes[i]
+		keys = append(keys, r.prefix+s.Name+":r", r.prefix+s.Name+":t", r.prefix+s.Name+":c")
+		args = append(args, s.Limits.RPM, s.Limits.TPM, s.Limits.Concurrent)
+	}
+	res, err := script.Run(ctx, r.c, keys, args...).Int64Slice()
+	if err != nil {
+		return Decision{}, Ticket{}, classify(ctx, "admit", err)
+	}
+	if len(res) != 10+2*len(idx) {
+		return Decision{}, Ticket{}, fmt.Errorf("limit: redis admit: %d values from the script, want %d", len(res), 10+2*len(idx))
+	}
+	d := Decision{Allowed: res[0] == 1, Headers: Headers{
+		LimitRequests: res[4], RemainingRequests: res[5], ResetRequests: time.Duration(res[6]) * time.Microsecond,
+		LimitTokens: res[7], RemainingTokens: res[8], ResetTokens: time.Duration(res[9]) * time.Microsecond,
+	}}
+	var tk Ticket
+	if !d.Allowed {
+		d.Scope = a.Scopes[idx[res[1]-1]].Name
+		d.Which = [...]string{"", Requests, Tokens, Concurrent}[res[2]]
+		if res[3] < 0 {
+			d.TooLarge = true
+		} else {
+			d.RetryAfter = time.Duration(res[3]) * time.Microsecond
+		}
+		return d, tk, nil
+	}
+	tk.tokens = a.Tokens
+	for k, i := range idx {
+		tk.add(charge{scope: a.Scopes[i].Name, tokSlot: res[10+2*k], concSlot: res[11+2*k]})
+	}
+	return d, tk, nil
+}
+
+// Settle implements Limiter.
+func (r *Redis) Settle(ctx context.Context, t Ticket, actual int64) error {
+	if t.n == 0 {
+		return nil
+	}
+	delta := actual - t.tokens
+	keys := make([]string, 0, 2*t.n)
+	args := r.common("settle", delta)
+	work := false
+	for i := 0; i < t.n; i++ {
+		c := t.at(i)
+		keys = append(keys, r.prefix+c.scope+":t", r.prefix+c.scope+":c")
+		args = append(args, c.tokSlot, c.concSlot)
+		work = work || c.concSlot >= 0 || (c.tokSlot >= 0 && delta != 0)
+	}
+	if !work {
+		return nil
+	}
+	if err := script.Run(ctx, r.c, keys, args...).Err(); err != nil {
+		return classify(ctx, "settle", err)
+	}
+	return nil
+}
+
+// classify marks errors that mean Redis cannot serve us as ErrUnavailable;
+// the caller's own cancellation and script errors (bugs) are not.
+func classify(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("limit: redis %s: %w", op, err)
+	}
+	var re redis.Error
+	if errors.As(err, &re) && !errors.Is(err, redis.ErrClosed) {
+		msg := re.Error()
+		for _, p := range []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "BUSY", "NOREPLICAS"} {
+			if strings.HasPrefix(msg, p) {
+				return fmt.Errorf("limit: redis %s: %w: %w", op, ErrUnavailable, err)
+			}
+		}
+		return fmt.Errorf("limit: redis %s: %w", op, err)
+	}
+	return fmt.Errorf("limit: redis %s: %w: %w", op, ErrUnavailable, err)
+}
