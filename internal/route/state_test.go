@@ -26,11 +26,19 @@ func rebuild(t *testing.T, tab *Table, clk *clock, lines ...string) *Table {
 	return next
 }
 
+// reloadable is a model whose main deployment's weight tests change.
+const reloadable = `models:
+  - name: chat
+    routing: priority
+    deployments:
+      - {name: main, provider: az, model: m, priority: 1, weight: WEIGHT, price: unpriced}
+      - {name: backup, provider: aws, model: m, priority: 2, price: unpriced}`
+
 // TestStateOutlivesTable rebuilds a table with a changed weight and a new
 // deployment, as a reload would: the ejected deployment stays ejected,
 // counters carry over, and the new deployment starts fresh.
 func TestStateOutlivesTable(t *testing.T) {
-	tab, clk := newTable(t, twoClouds, consecutiveOnly)
+	tab, clk := newTable(t, strings.Replace(reloadable, "WEIGHT", "1", 1), consecutiveOnly)
 	failMain := func(d *Deployment) Result {
 		if d.Name == "main" {
 			return fail(d)
@@ -48,7 +56,7 @@ func TestStateOutlivesTable(t *testing.T) {
 		t.Fatal("main was not ejected")
 	}
 
-	changed := strings.NewReplacer("priority: 1}", "priority: 1, weight: 5}").Replace(twoClouds) +
+	changed := strings.Replace(reloadable, "WEIGHT", "5", 1) +
 		"\n      - {name: extra, provider: gcp, model: m, priority: 3, price: unpriced}"
 	next := rebuild(t, tab, clk, changed, consecutiveOnly)
 	main := deployment(t, next, "main")
