@@ -11,13 +11,13 @@ type Config struct {
 	// File is the path the config was loaded from, used in error messages.
 	File string `yaml:"-"`
 
-	Listen  string `yaml:"listen"`   // API listener, default 127.0.0.1:8080
-	Admin   Admin  `yaml:"admin"`    // admin listener
-	DataDir string `yaml:"data_dir"` // default ./switchyard-data
-	Store   Store   `yaml:"store"`   // absent: SQLite in data_dir
-	Journal Journal `yaml:"journal"` // the local usage journal in data_dir/journal
-	Server  Server `yaml:"server"`   // limits and timeouts of the API listener
-	Log     Log    `yaml:"log"`
+	Listen  string  `yaml:"listen"`   // API listener, default 127.0.0.1:8080
+	Admin   Admin   `yaml:"admin"`    // admin listener
+	DataDir string  `yaml:"data_dir"` // default ./switchyard-data
+	Store   Store   `yaml:"store"`    // absent: SQLite in data_dir
+	Journal Journal `yaml:"journal"`  // the local usage journal in data_dir/journal
+	Server  Server  `yaml:"server"`   // limits and timeouts of the API listener
+	Log     Log     `yaml:"log"`
 
 	Keys        []Key        `yaml:"keys"`        // bootstrap client keys
 	Providers   []Provider   `yaml:"providers"`   // cloud accounts
@@ -74,6 +74,10 @@ type Server struct {
 	// MaxHeaderBytes caps a request's header block (431 beyond; net/http
 	// allows 4 KiB of slack over it). Default 64 KiB, about Envoy's 60 KiB.
 	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+	// MaxJSONDepth caps the nesting of every JSON document the gateway
+	// reads: client bodies, cloud answers, stream events. Checked without
+	// recursion before any parser runs. Default 128.
+	MaxJSONDepth int `yaml:"max_json_depth"`
 	// MaxConnections caps open client connections. Past it, a few spare
 	// connections are served /healthz and /readyz only (others get 503 with
 	// Retry-After: 1) and the rest are closed at once. Default 10000; -1

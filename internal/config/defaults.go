@@ -51,6 +51,9 @@ func (c *Config) SetDefaults() {
 	setDuration(&s.ReadHeaderTimeout, 10*time.Second)
 	setDuration(&s.BodyReadTimeout, 60*time.Second)
 	setDuration(&s.IdleTimeout, 120*time.Second)
+	if s.MaxJSONDepth == 0 {
+		s.MaxJSONDepth = 128
+	}
 	if s.MaxHeaderBytes == 0 {
 		s.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}

@@ -48,6 +48,7 @@ func TestParseFull(t *testing.T) {
 			BodyReadTimeout:   Duration(time.Minute),
 			IdleTimeout:       Duration(150 * time.Second),
 			MaxHeaderBytes:    DefaultMaxHeaderBytes,
+			MaxJSONDepth:      128,
 			MaxConnections:    DefaultMaxConnections,
 			MaxInFlight:       DefaultMaxInFlight,
 			DrainDelay:        Duration(3 * time.Second),

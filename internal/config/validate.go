@@ -117,6 +117,9 @@ func (v *validator) server() {
 	if s.MaxBodyBytes < MinMaxBodyBytes || s.MaxBodyBytes > MaxMaxBodyBytes {
 		v.errorf("server.max_body_bytes", s.Pos, "must be between %v and %v", MinMaxBodyBytes, MaxMaxBodyBytes)
 	}
+	if s.MaxJSONDepth < 8 || s.MaxJSONDepth > 10000 {
+		v.errorf("server.max_json_depth", s.Pos, "must be between 8 and 10000")
+	}
 	if s.MaxHeaderBytes < MinMaxHeaderBytes || s.MaxHeaderBytes > MaxMaxHeaderBytes {
 		v.errorf("server.max_header_bytes", s.Pos, "must be between %v and %v", MinMaxHeaderBytes, MaxMaxHeaderBytes)
 	}

@@ -216,3 +216,47 @@ func TestZeroMaxTokensRefusedForEveryModel(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileBodies: issue 7's findings 1 and 3 over a real socket — a body
+// nested millions deep and smuggled duplicate or case-variant fields get a
+// 400 naming the problem, in the client's envelope, and never reach the
+// cloud; the gateway stays up.
+func TestHostileBodies(t *testing.T) {
+	g, emu := matrixGateway(t, matrixClouds[4]) // Anthropic: count_tokens asks the cloud
+	deep := strings.Repeat("[", 6_000_000)
+	for _, tc := range []struct {
+		name, path, body, want string
+	}{
+		{"deep count_tokens", "/v1/messages/count_tokens", deep, "128-level limit"},
+		{"deep messages", "/v1/messages", `{"model":"chat","max_tokens":5,"messages":` + strings.Repeat("[", 200) + `}`, "128-level limit"},
+		{"deep chat", "/v1/chat/completions", `{"model":"chat","messages":[{"role":"user","content":` + strings.Repeat(`{"a":`, 300) + `}]}`, "128-level limit"},
+		{"case-variant model", "/v1/chat/completions", `{"model":"chat","Model":"o1-pro","messages":[{"role":"user","content":"hi"}]}`, `"Model"`},
+		{"duplicate model", "/v1/chat/completions", `{"model":"chat","messages":[{"role":"user","content":"hi"}],"model":"o1-pro"}`, `"model"`},
+		{"case-variant max_tokens", "/v1/messages", `{"model":"chat","max_tokens":5,"MAX_TOKENS":100000,"messages":[{"role":"user","content":"hi"}]}`, `MAX_TOKENS`},
+		{"escaped variant", "/v1/messages", `{"model":"chat","max_tokens":5,"\u004dodel":"o1","messages":[{"role":"user","content":"hi"}]}`, `Model`},
+		{"invalid UTF-8", "/v1/chat/completions", "{\"model\":\"chat\",\"messages\":[{\"role\":\"user\",\"content\":\"\xff\xfe\"}]}", "UTF-8"},
+		{"malformed anthropic names the byte", "/v1/messages", `{"model":"chat",,}`, "byte 17"},
+	} {
+		resp, got := send(t, g, "POST", tc.path, tc.body, nil)
+		if resp.StatusCode != 400 || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %d %s, want 400 naming %s", tc.name, resp.StatusCode, clip(got), tc.want)
+		}
+		anth := strings.HasPrefix(tc.path, "/v1/messages")
+		if anth != strings.Contains(got, `"type":"error"`) {
+			t.Errorf("%s: not in the client's envelope: %s", tc.name, clip(got))
+		}
+	}
+	if b := emu.Billed(); b.Received != 0 {
+		t.Errorf("the cloud received %d requests; hostile bodies must stop at the gateway", b.Received)
+	}
+	if resp, _ := send(t, g, "GET", "/healthz", "", nil); resp.StatusCode != 200 {
+		t.Errorf("gateway unhealthy after hostile bodies: %d", resp.StatusCode)
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/settle"
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 )
 
 // Gateway is a configured gateway: its handler, routing table and listener.
@@ -55,6 +56,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// The limit is process-wide: every decoder in wire checks it.
+	jsoncheck.SetMaxDepth(cfg.Server.MaxJSONDepth)
 	dp, err := build(cfg, nil)
 	if err != nil {
 		return nil, err
