@@ -124,7 +124,15 @@ type Backend interface {
 	Seed(ctx context.Context, b Budget, bucket Bucket, spent money.Nanos) error
 }
 
+// MaxScopes is the most budgets one reservation may hold: a request falls
+// under a few scopes (its key, its tenant), and Memory locks them without
+// allocating.
+const MaxScopes = 8
+
 func validate(budgets []Budget, amount money.Nanos, ttl time.Duration) error {
+	if len(budgets) > MaxScopes {
+		return fmt.Errorf("budget: reserve: %d budgets, at most %d", len(budgets), MaxScopes)
+	}
 	if amount < 0 {
 		return fmt.Errorf("budget: reserve: negative amount %d", amount)
 	}

@@ -109,22 +109,22 @@ func (l *ledger) spent(p Period, now time.Time) money.Nanos {
 	return sum
 }
 
-// maxScopes is how many scopes a reservation locks without allocating.
-const maxScopes = 8
-
-// lockSet is the distinct ledgers of one reservation, sorted by lock order.
+// lockSet is the ledgers of one reservation: the ledger of each budget, and
+// the distinct ones sorted by lock order. It is plain arrays so it stays on
+// the stack.
 type lockSet struct {
-	arr [maxScopes]*ledger
-	ls  []*ledger
+	of [MaxScopes]*ledger
+	ls [MaxScopes]*ledger
+	n  int
 }
 
 func (m *Memory) lockSet(s *lockSet, budgets []Budget) {
-	s.ls = s.arr[:0]
+	s.n = 0
 	for i := range budgets {
 		l := m.ledger(&budgets[i])
-		j := len(s.ls)
+		s.of[i] = l
 		dup := false
-		for k := range s.ls {
+		for k := 0; k < s.n; k++ {
 			if s.ls[k] == l {
 				dup = true
 				break
@@ -133,22 +133,23 @@ func (m *Memory) lockSet(s *lockSet, budgets []Budget) {
 		if dup {
 			continue
 		}
-		s.ls = append(s.ls, l)
+		j := s.n
 		for ; j > 0 && s.ls[j-1].order > l.order; j-- {
 			s.ls[j] = s.ls[j-1]
 		}
 		s.ls[j] = l
+		s.n++
 	}
 }
 
 func (s *lockSet) lock() {
-	for _, l := range s.ls {
-		l.mu.Lock()
+	for i := 0; i < s.n; i++ {
+		s.ls[i].mu.Lock()
 	}
 }
 
 func (s *lockSet) unlock() {
-	for i := len(s.ls) - 1; i >= 0; i-- {
+	for i := s.n - 1; i >= 0; i-- {
 		s.ls[i].mu.Unlock()
 	}
 }
@@ -164,7 +165,7 @@ func (m *Memory) Reserve(_ context.Context, budgets []Budget, amount money.Nanos
 	var s lockSet
 	m.lockSet(&s, budgets)
 	s.lock()
-	for _, l := range s.ls {
+	for _, l := range s.ls[:s.n] {
 		l.reapHolds(now)
 	}
 	for i := range budgets {
@@ -172,7 +173,7 @@ func (m *Memory) Reserve(_ context.Context, budgets []Budget, amount money.Nanos
 		if !b.Hard {
 			continue
 		}
-		l := m.ledger(b)
+		l := s.of[i]
 		spent := l.spent(b.Period, now)
 		if spent+l.held+amount > b.Limit {
 			s.unlock()
@@ -181,7 +182,7 @@ func (m *Memory) Reserve(_ context.Context, budgets []Budget, amount money.Nanos
 	}
 	id := m.ids.Add(1)
 	exp := now.Add(ttl)
-	for _, l := range s.ls {
+	for _, l := range s.ls[:s.n] {
 		l.holds[id] = hold{amount: amount, expires: exp}
 		l.held += amount
 		if l.nextExpiry.IsZero() || exp.Before(l.nextExpiry) {
@@ -200,7 +201,7 @@ func (m *Memory) Settle(_ context.Context, r Reservation, actual money.Nanos) er
 	var s lockSet
 	m.lockSet(&s, r.Budgets)
 	var alerts []Alert
-	for _, l := range s.ls {
+	for _, l := range s.ls[:s.n] {
 		l.mu.Lock()
 		if h, ok := l.holds[r.ID]; ok {
 			l.held -= h.amount
@@ -209,7 +210,7 @@ func (m *Memory) Settle(_ context.Context, r Reservation, actual money.Nanos) er
 		booked := false
 		for i := range r.Budgets {
 			b := &r.Budgets[i]
-			if m.ledger(b) != l {
+			if s.of[i] != l {
 				continue
 			}
 			cur := b.Period.Current(r.At)
@@ -262,7 +263,7 @@ func (m *Memory) Release(_ context.Context, r Reservation) error {
 	}
 	var s lockSet
 	m.lockSet(&s, r.Budgets)
-	for _, l := range s.ls {
+	for _, l := range s.ls[:s.n] {
 		l.mu.Lock()
 		if h, ok := l.holds[r.ID]; ok {
 			l.held -= h.amount

@@ -199,7 +199,7 @@ func unavailable(op string, err error) error {
 		!redis.HasErrorPrefix(err, "READONLY") && !redis.HasErrorPrefix(err, "CLUSTERDOWN") && !redis.HasErrorPrefix(err, "BUSY") {
 		return fmt.Errorf("budget: redis %s: %w", op, err)
 	}
-	return fmt.Errorf("budget: redis %s: %w: %v", op, ErrUnavailable, err)
+	return fmt.Errorf("%w (redis %s: %v)", ErrUnavailable, op, err)
 }
 
 // Reserve implements Backend in one round trip.
