@@ -6,11 +6,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/config"
-	"github.com/switchyard/switchyard/internal/price"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/settle"
+	"github.com/switchyard/switchyard/internal/usage"
 )
 
 // Run replays the scenario's traffic once per policy through a route.Table
@@ -170,8 +172,8 @@ type runner struct {
 	traffic  *rand.Rand // arrivals and sizes: the same for every policy
 	answers  *rand.Rand // the clouds' randomness
 	clouds   map[string]*cloud
-	prices   *price.Book // what the clouds charge, as the gateway prices it
-	priceErr error       // the first attempt that could not be priced
+	settle   *settle.Settler // prices each attempt with the config's price book, then bills the ledger
+	priceErr error           // the first attempt that could not be priced
 	books    *ledger
 	q        queue
 	seq      int64
@@ -209,7 +211,7 @@ func runOnce(s *Scenario, policy string) (PolicyResult, error) {
 		s: s, cfg: cfg, tab: tab, clock: clk,
 		traffic: rand.New(rand.NewPCG(s.Seed, 1)),
 		answers: rand.New(rand.NewPCG(s.Seed, 2)),
-		clouds:  map[string]*cloud{}, prices: cfg.PriceBook(),
+		clouds:  map[string]*cloud{},
 		books:   newLedger(cfg, start, end),
 		streams: map[string]*StreamUse{},
 	}
@@ -235,6 +237,11 @@ func runOnce(s *Scenario, policy string) (PolicyResult, error) {
 		}
 		r.eligible[st] = e
 	}
+	byName := make(map[string]map[string]bool, len(r.eligible))
+	for st, e := range r.eligible {
+		byName[st.Name] = e
+	}
+	r.settle = settle.New(cfg.PriceBook(), nil, nil, ledgerHook{r.books, byName})
 	total := 0.0
 	for i := range s.Traffic.Mix {
 		total += s.Traffic.Mix[i].Share
@@ -340,14 +347,16 @@ func (r *runner) dispatch(req *request, t int64) {
 	}
 	end, res := r.clouds[d.Name].answer(r.answers, t, req.prompt, req.output, d.Timeouts.FirstByte.D())
 	if res.Outcome == route.Success {
-		// Priced once, as the gateway's settlement point does: the ledger
-		// and routing's commitment drawdown see the same cost.
-		cost, _, _, err := r.prices.Price(d.Name, time.Unix(0, t), res.Usage)
-		if err != nil && r.priceErr == nil {
+		// One usage event, through the gateway's own settlement point: priced
+		// once with the price book, then handed to the ledger (a settlement
+		// hook); routing's commitment drawdown sees the same cost.
+		ev := usage.Event{RequestID: strconv.FormatInt(req.id, 10), Attempt: a.Number, Time: time.Unix(0, t),
+			KeyName: req.stream.Name, Model: req.stream.Model, Deployment: d.Name, Provider: d.ProviderName,
+			Op: "chat", Stream: true, Outcome: usage.Completed, Status: 200, Usage: res.Usage, Source: usage.Reported}
+		if err := r.settle.Settle(&ev); err != nil && r.priceErr == nil {
 			r.priceErr = err
 		}
-		res.Cost = cost
-		r.books.bill(t, req.stream.Model, d.Name, cost, res.Usage, r.eligible[req.stream])
+		res.Cost = ev.Cost
 	}
 	res.End = time.Unix(0, end)
 	req.att, req.start, req.result = a, t, res
