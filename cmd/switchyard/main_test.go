@@ -78,7 +78,6 @@ func TestSimulate(t *testing.T) {
 	}
 }
 
-
 var exampleEnv = []string{
 	"SWITCHYARD_ADMIN_TOKEN=admin-token", "SWITCHYARD_KEY=sk-sy-0123456789abcdef",
 	"OPENAI_API_KEY=sk-x", "AZURE_EAST_API_KEY=a", "AZURE_WEST_ENTRA_TOKEN=b",

@@ -33,8 +33,8 @@ type Options struct {
 	// Data is the data directory for the demo's journal and store; empty
 	// uses a temporary one, removed when the demo ends.
 	Data string
-	Out io.Writer
-	Log *slog.Logger
+	Out  io.Writer
+	Log  *slog.Logger
 }
 
 // The demo's public model names.
