@@ -19,8 +19,8 @@ type Fallback struct {
 	Primary  Limiter // Redis
 	Local    Limiter // Memory, used only while Primary is down and FailOpen
 	FailOpen bool
-	Log      *slog.Logger  // nil: slog.Default()
-	Retry    time.Duration // how often to probe a down primary; zero means one second
+	Log      *slog.Logger    // nil: slog.Default()
+	Retry    time.Duration   // how often to probe a down primary; zero means one second
 	OnChange func(down bool) // optional, e.g. to set a switchyard_ratelimit_backend_down gauge
 
 	down     atomic.Bool

@@ -3,9 +3,23 @@ package limit
 import (
 	"context"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu-ns/op beside wall time: on a shared machine wall time
+// counts the time other processes hold the CPU.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
 
 func TestMemoryConformance(t *testing.T) {
 	conformance(t, func(t *testing.T, o Options) Limiter { return NewMemory(o) })
@@ -128,10 +142,12 @@ func BenchmarkMemoryAdmit(b *testing.B) {
 	}}
 	ctx := context.Background()
 	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		_, tk, _ := m.Admit(ctx, a)
 		m.Settle(ctx, tk, 50)
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkMemoryAdmitParallel is the same under contention on shared scopes.
@@ -143,6 +159,7 @@ func BenchmarkMemoryAdmitParallel(b *testing.B) {
 	}}
 	ctx := context.Background()
 	b.ReportAllocs()
+	start := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		a := a
 		for pb.Next() {
@@ -150,4 +167,5 @@ func BenchmarkMemoryAdmitParallel(b *testing.B) {
 			m.Settle(ctx, tk, 50)
 		}
 	})
+	reportCPU(b, start)
 }
