@@ -294,6 +294,40 @@ func conformance(t *testing.T, mk factory) {
 		settle(t, l, Ticket{}, 5)
 	})
 
+	t.Run("concurrent admissions never overshoot", func(t *testing.T) {
+		l := mk(t, Options{Now: newClock().Now})
+		key, tenant := rpm("key:a", 50), rpm("tenant:t", 300)
+		var n sync.WaitGroup
+		var mu sync.Mutex
+		admitted := 0
+		for range 8 {
+			n.Add(1)
+			go func() {
+				defer n.Done()
+				for range 25 {
+					d, _, err := l.Admit(context.Background(), &Ask{Scopes: []Scope{key, tenant}})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if d.Allowed {
+						mu.Lock()
+						admitted++
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		n.Wait()
+		if admitted != 50 {
+			t.Fatalf("admitted %d of 200 concurrent at 50 RPM, want 50", admitted)
+		}
+		// The tenant was charged exactly for the 50 admitted, not the refusals.
+		if d, _ := admit(t, l, 0, tenant); d.Headers.RemainingRequests != 249 {
+			t.Fatalf("tenant remaining %d, want 249", d.Headers.RemainingRequests)
+		}
+	})
+
 	t.Run("many scopes", func(t *testing.T) {
 		l := mk(t, Options{Now: newClock().Now})
 		var sc []Scope

@@ -9,6 +9,14 @@ import (
 
 // Window is the span a per-minute limit counts over: RPM and TPM are never
 // exceeded in any rolling Window, wherever its edges fall.
+//
+// Why a sliding window and not GCRA: GCRA (a token bucket) with a burst of a
+// full minute lets the burst plus a minute's refill through, up to 2x the
+// limit in a rolling minute (the same leak as a fixed window's edge), and
+// with a small burst it refuses a client that sends its minute's allowance at
+// once. A 600 RPM key must admit 600 in a minute however the requests are
+// spread, and never more: a sliding window of slots does both, in bounded
+// memory, with a burst of the whole allowance.
 const Window = time.Minute
 
 // rateSlots is how many slots a Window is cut into. A slot (500ms) is the
