@@ -353,3 +353,37 @@ func BenchmarkRedisAdmit(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
+
+func TestRedisWindowsStayBounded(t *testing.T) {
+	c := testRedis(t)
+	p := testPrefix(t, c)
+	clk := newClock()
+	r := NewRedis(c, p, Options{Now: clk.Now})
+	ctx := context.Background()
+	s := []Scope{{Name: "k", Limits: Limits{RPM: 1000, TPM: 1e6, Concurrent: 10}}}
+	for range 600 { // every 400ms for four minutes, settled with a refund
+		_, tk, err := r.Admit(ctx, &Ask{Scopes: s, Tokens: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Settle(ctx, tk, 40); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(400 * time.Millisecond)
+	}
+	for _, k := range []string{"r", "t", "c"} {
+		if n := c.HLen(ctx, p+"k:"+k).Val(); n > rateSlots+1+3 {
+			t.Errorf("window %s holds %d fields, want at most a window of slots", k, n)
+		}
+	}
+	d, _, _ := r.Admit(ctx, &Ask{Scopes: s, Tokens: 100})
+	// 150 requests a minute, each settled to 40 tokens; the concurrency
+	// slots were all released.
+	if d.Headers.RemainingRequests < 1000-152 || d.Headers.RemainingRequests > 1000-149 ||
+		d.Headers.RemainingTokens < 1e6-152*40-100 || d.Headers.RemainingTokens > 1e6-149*40-100 {
+		t.Fatalf("headers %+v after a steady 150 RPM settled to 40 tokens", d.Headers)
+	}
+	if held := c.HGet(ctx, p+"k:c", "s").Val(); held != "1" {
+		t.Fatalf("%s concurrency slots held, want 1 (the last, unsettled admission)", held)
+	}
+}
