@@ -175,9 +175,9 @@ func (m *Memory) Reserve(_ context.Context, budgets []Budget, amount money.Nanos
 		}
 		l := s.of[i]
 		spent := l.spent(b.Period, now)
-		if spent+l.held+amount > b.Limit {
+		if held := l.held; spent+held+amount > b.Limit {
 			s.unlock()
-			return Reservation{}, refusal(b, spent, l.held, now), nil
+			return Reservation{}, refusal(b, spent, held, now), nil
 		}
 	}
 	id := m.ids.Add(1)
