@@ -269,3 +269,21 @@ func TestMemoryAlertsOncePerThresholdPerPeriod(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryReapForgetsOldBooks(t *testing.T) {
+	m := NewMemory(nil)
+	ctx := context.Background()
+	b := Budget{Scope: "tenant:old", Limit: 5 * cent, Period: mustPeriod(t, "day", ""), Hard: true}
+	r, _, _ := m.Reserve(ctx, []Budget{b}, 2*cent, time.Minute, t0)
+	_ = m.Settle(ctx, r, 2*cent)
+	_, _, _ = m.Reserve(ctx, []Budget{b}, 2*cent, time.Minute, t0) // dies holding
+	m.Reap(t0.Add(2 * time.Minute))
+	if st, _ := m.Status(ctx, b, t0); st.Spent != 2*cent || st.Held != 0 {
+		t.Fatalf("after the hold expired: %+v, want $0.02 spent and nothing held", st)
+	}
+	// Far past retention the day's bucket is dropped.
+	m.Reap(t0.AddDate(0, 6, 0))
+	if st, _ := m.Status(ctx, b, t0); st.Spent != 0 {
+		t.Fatalf("a bucket six months old is still kept: %+v", st)
+	}
+}

@@ -352,3 +352,35 @@ func (r *Redis) Seed(ctx context.Context, b Budget, bucket Bucket, spent money.N
 	}
 	return nil
 }
+
+// Reap drops expired holds in every book under the prefix. Reserve and Status
+// reap the books they touch anyway; Reap keeps the held sums of books no
+// request touches any more honest for whoever reads Redis directly.
+func (r *Redis) Reap(ctx context.Context) error {
+	iter := r.c.Scan(ctx, 0, r.prefix+"z:*", 500).Iterator()
+	for iter.Next(ctx) {
+		z := iter.Val()
+		h := r.prefix + "h:" + z[len(r.prefix)+2:]
+		if err := statusScript.Run(ctx, r.c, []string{h, z}).Err(); err != nil {
+			return unavailable("reap", err)
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return unavailable("reap", err)
+	}
+	return nil
+}
+
+// Run reaps every interval until ctx is done; failures wait for the next tick.
+func (r *Redis) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = r.Reap(ctx)
+		}
+	}
+}

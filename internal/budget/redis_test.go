@@ -92,6 +92,19 @@ func TestRedisHoldExpires(t *testing.T) {
 	if !admitted {
 		t.Fatal("the expired hold was never reaped")
 	}
+	// The background reaper frees holds in books no request touches again.
+	idle := Budget{Scope: "key:idle", Limit: 5 * cent, Period: mustPeriod(t, "day", ""), Hard: true}
+	if _, ref, err := r.Reserve(ctx, []Budget{idle}, 5*cent, 10*time.Millisecond, time.Now()); err != nil || ref != nil {
+		t.Fatal(ref, err)
+	}
+	h, _ := r.holdKeys(idle.book().redisKey())
+	time.Sleep(50 * time.Millisecond)
+	if err := r.Reap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := r.c.HGet(ctx, h, "held").Int64(); err != nil || held != 0 {
+		t.Fatalf("after Reap the idle book holds %d (%v), want 0", held, err)
+	}
 	st, err := r.Status(ctx, b, time.Now())
 	if err != nil || st.Held != 0 || st.Spent != 0 {
 		t.Fatalf("status %+v, %v; want nothing held or spent", st, err)
