@@ -39,6 +39,8 @@ type Store interface {
 	// Afterwards Apply skips events older than before (they were counted
 	// once already), so a replay cannot count a pruned event twice.
 	Prune(ctx context.Context, before time.Time) (int64, error)
+	// Tenants and their keys (tenants.go).
+	Tenants
 	// Backend names the implementation: "sqlite" or "postgres".
 	Backend() string
 	Close() error

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BadQuery", testBadQuery},
 		{"BadEventRejectsBatch", testBadEvent},
 		{"ConcurrentApply", testConcurrentApply},
+		{"Tenants", testTenants},
+		{"Keys", testKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
