@@ -29,7 +29,8 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	// A 32 MiB page cache per reader keeps a month of rollups in memory.
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)&_pragma=cache_size(-32768)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
