@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/admit"
 	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
@@ -49,8 +50,14 @@ type call struct {
 	cost      money.Nanos
 	estimated bool
 
+	ticket *admit.Ticket // the request's rate-limit and budget claims
+
 	attempt *route.Attempt // the attempt in progress
 	res     route.Result   // how it ended, for the routing engine's health and quotas
+	// sent is the body of the attempt in progress, in the deployment's
+	// format sentFormat: a prompt estimate counts its tools as sent.
+	sent       []byte
+	sentFormat wire.Format
 }
 
 func newCall(s *Server, w http.ResponseWriter, r *http.Request, in wire.Format, op provider.Op) *call {
@@ -113,6 +120,10 @@ func (c *call) run() {
 	if v := h["X-Switchyard-Route"]; len(v) > 0 {
 		req.Policy = v[0]
 	}
+	if !c.admit(req.PromptTokens) {
+		return
+	}
+	defer c.finishAdmission()
 	if err := c.rt.table.Route(&req, &dec); err != nil {
 		c.fail(routeError(err, c.model.Name, req.Policy))
 		return
@@ -211,6 +222,7 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 	}
 	timer := time.AfterFunc(fb, func() { cancel(errFirstByteTimeout) })
 
+	c.sent, c.sentFormat = body, pf
 	resp, err := d.Provider.Send(ctx, &provider.Request{Op: c.op, Model: d.Native, Body: body, Stream: c.req.Stream})
 	if err != nil {
 		timer.Stop()

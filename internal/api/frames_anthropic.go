@@ -40,12 +40,13 @@ func newAnthropicStream(r io.Reader, model string) *anthropicStream {
 	return a
 }
 
-func (a *anthropicStream) release() { anthropicStreamPool.Put(a) }
+func (a *anthropicStream) release() { a.text.release(); anthropicStreamPool.Put(a) }
 
 var (
 	eventMessageStart = []byte("message_start")
 	eventMessageDelta = []byte("message_delta")
 	eventBlockDelta   = []byte("content_block_delta")
+	eventBlockStart   = []byte("content_block_start")
 )
 
 func (a *anthropicStream) next(out []byte) ([]byte, frame, error) {
@@ -67,11 +68,15 @@ func (a *anthropicStream) next(out []byte) ([]byte, frame, error) {
 		return appendFrame(out, name, data), 0, nil
 	case bytes.Equal(name, eventMessageDelta):
 		a.completion = a.completion || gjson.GetBytes(data, "usage.output_tokens").Exists()
+	case bytes.Equal(name, eventBlockStart):
+		if v := gjson.GetBytes(data, "content_block.name"); v.Type == gjson.String {
+			a.text.write(v.Str) // a tool call's name is output too
+		}
 	case bytes.Equal(name, eventBlockDelta):
 		d := gjson.GetBytes(data, "delta")
 		for _, k := range [...]string{"text", "partial_json", "thinking"} {
 			if v := d.Get(k); v.Type == gjson.String {
-				a.text.writeRaw(v.Raw)
+				a.text.write(v.Str)
 			}
 		}
 	case bytes.Equal(name, anthropic.EventMessageStop):
@@ -130,8 +135,12 @@ func (a *anthropicWhole) next(out []byte) ([]byte, frame, error) {
 	if u, ok := t.Usage(); ok {
 		a.u, a.reported = u, true
 	} else {
-		for _, c := range gjson.GetBytes(body, "content.#.text").Array() {
-			a.text.writeRaw(c.Raw)
+		for _, c := range gjson.GetBytes(body, "content").Array() {
+			a.text.write(c.Get("text").String())
+			if c.Get("type").Str == "tool_use" {
+				a.text.write(c.Get("name").String())
+				a.text.write(c.Get("input").Raw)
+			}
 		}
 	}
 	return withModel(out, body, "model", a.model), frameContent | frameDone, nil

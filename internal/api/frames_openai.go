@@ -51,7 +51,7 @@ func newOpenAIStream(r io.Reader, cl provider.Cleaner, forceUsage bool, model st
 	return o
 }
 
-func (o *openaiStream) release() { o.cleaner = nil; openaiStreamPool.Put(o) }
+func (o *openaiStream) release() { o.cleaner = nil; o.text.release(); openaiStreamPool.Put(o) }
 
 func (o *openaiStream) next(out []byte) ([]byte, frame, error) {
 	for {
@@ -118,19 +118,22 @@ func (o *openaiStream) fail(out []byte, we *wire.Error) []byte {
 func (o *openaiStream) usage() (wire.Usage, bool, bool) { return o.u, o.gotUsage, o.gotUsage }
 func (o *openaiStream) delivered() int64                { return o.text.tokens() }
 
-// deltas counts the content of a chunk's first choice: its text, or its tool
-// call's arguments. The values are counted as they appear in the JSON (still
-// escaped), which the estimate tolerates.
+// deltas keeps the content of a chunk's first choice: its text, or its tool
+// call's name and arguments, unescaped.
 func (t *textCounter) deltas(chunk []byte) {
 	d := gjson.GetBytes(chunk, "choices.0.delta")
 	if !d.IsObject() {
 		return
 	}
 	if v := d.Get("content"); v.Type == gjson.String {
-		t.writeRaw(v.Raw)
+		t.write(v.Str)
 	}
-	if v := d.Get("tool_calls.0.function.arguments"); v.Type == gjson.String {
-		t.writeRaw(v.Raw)
+	if f := d.Get("tool_calls.0.function"); f.IsObject() {
+		for _, k := range [...]string{"name", "arguments"} {
+			if v := f.Get(k); v.Type == gjson.String {
+				t.write(v.Str)
+			}
+		}
 	}
 }
 
@@ -150,8 +153,11 @@ func (o *openaiWhole) next(out []byte) ([]byte, frame, error) {
 	if u, ok := openai.UsageOf(body); ok {
 		o.u, o.reported = u, true
 	} else {
-		for _, c := range gjson.GetBytes(body, "choices.#.message.content").Array() {
-			o.text.writeRaw(c.Raw)
+		m := gjson.GetBytes(body, "choices.0.message")
+		o.text.write(m.Get("content").String())
+		for _, f := range m.Get("tool_calls.#.function").Array() {
+			o.text.write(f.Get("name").String())
+			o.text.write(f.Get("arguments").String())
 		}
 	}
 	if o.cleaner != nil {

@@ -30,6 +30,7 @@ func newTranslatedStream(dec wire.StreamDecoder, enc wire.StreamEncoder) *transl
 
 func (t *translatedStream) release() {
 	t.dec, t.enc = nil, nil
+	t.text.release()
 	translatedStreamPool.Put(t)
 }
 
@@ -51,6 +52,7 @@ func (t *translatedStream) next(out []byte) ([]byte, frame, error) {
 			t.text.write(e.Text)
 			f |= frameContent
 		case wire.EventToolStart:
+			t.text.write(e.Name) // a tool call's name is output too
 			f |= frameContent
 		case wire.EventFinish:
 			t.finished = true
@@ -90,6 +92,7 @@ func (t *translatedWhole) next(out []byte) ([]byte, frame, error) {
 	if answer.Estimated || answer.Usage == (wire.Usage{}) {
 		for _, p := range answer.Parts {
 			t.text.write(p.Text)
+			t.text.write(p.Name)
 			t.text.writeBytes(p.Args)
 		}
 	} else {

@@ -44,6 +44,7 @@ func (w *wholeAnswer) releaseBuf() {
 	if w.buf != nil {
 		bufPool.Put(w.buf)
 	}
+	w.text.release()
 	*w = wholeAnswer{}
 }
 

@@ -127,6 +127,13 @@ func (c *call) relay(ctx context.Context, ev *usage.Event, d *route.Deployment, 
 	var we *wire.Error
 	upstreamErr := errors.As(err, &we)
 	if !committed {
+		if !upstreamErr {
+			// The cloud accepted the request (2xx) and broke off before any
+			// content: it bills the prompt all the same, so the attempt
+			// carries what it reported (Anthropic's message_start) or an
+			// estimate, not zero.
+			c.settleUsage(ev, fc)
+		}
 		var bad *badAnswer
 		switch {
 		case upstreamErr:
