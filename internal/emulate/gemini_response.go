@@ -201,6 +201,12 @@ func (c *geminiCall) stream(p *geminiPrompt, job *chatJob, sse, cut bool) {
 	cutAt := -1
 	if cut {
 		cutAt = steps / 2
+		// A one-chunk answer (a function call) is cut before its chunk: the
+		// 200 goes out first, as when a connection dies after the headers,
+		// so the client knows the request was taken (and billed).
+		if cutAt == 0 {
+			_ = rc.Flush()
+		}
 	}
 	sentTotal := func(s int) (total, longest int) {
 		for i := range answers {
