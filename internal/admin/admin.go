@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/report"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/usage"
@@ -33,6 +34,12 @@ type Options struct {
 	Log   *slog.Logger
 	// Now is the clock for default report periods; nil means time.Now.
 	Now func() time.Time
+	// Tenants keeps tenants and keys; Keyring digests new secrets under
+	// the pepper; OnChange runs after each write (the gateway reloads its
+	// keyring). Nil Tenants or Keyring: the tenant endpoints answer 503.
+	Tenants  store.Tenants
+	Keyring  *access.Keyring
+	OnChange func()
 }
 
 // Handler is the admin listener's handler.
@@ -43,15 +50,20 @@ type Handler struct {
 	store Store
 	log   *slog.Logger
 	now   func() time.Time
+
+	keys     store.Tenants
+	ring     *access.Keyring
+	onChange func()
 }
 
 // New returns the admin handler. Its routes, in one table:
 //
 //	GET /admin/v1/usage    usage grouped by deployment|model|key|tenant|provider|day|hour
 //	GET /admin/v1/events   one request's attempts (?request_id=)
+//	/admin/v1/tenants…, /admin/v1/keys…   tenants and their keys (tenants.go)
 func New(o Options) *Handler {
 	h := &Handler{mux: http.NewServeMux(), token: sha256.Sum256([]byte(o.Token)), open: o.Token == "",
-		store: o.Store, log: o.Log, now: o.Now}
+		store: o.Store, log: o.Log, now: o.Now, keys: o.Tenants, ring: o.Keyring, onChange: o.OnChange}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -60,6 +72,7 @@ func New(o Options) *Handler {
 	}
 	h.mux.Handle("GET /admin/v1/usage", h.authed(h.usage))
 	h.mux.Handle("GET /admin/v1/events", h.authed(h.events))
+	h.tenantRoutes()
 	h.mux.Handle("/", h.authed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")
 	}))
