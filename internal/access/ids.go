@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -13,16 +14,43 @@ import (
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
 // NewID returns prefix + a 26-character id: 48 bits of milliseconds since
-// the epoch, then 80 random bits. Ids made later sort later (to the
-// millisecond), so listings paged by id come in creation order.
+// the epoch, then 80 random bits. Ids sort in the order they were made (in
+// one process; across processes, to the millisecond), so listings paged by
+// id come in creation order: within one millisecond, the random part of the
+// previous id is incremented instead of drawn anew, as ULIDs do.
 func NewID(prefix string, now time.Time) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	if _, err := rand.Read(b[6:]); err != nil {
-		panic("access: no randomness: " + err.Error())
+	ms := uint64(now.UnixMilli())
+	idMu.Lock()
+	if ms <= idLast.ms {
+		// Same millisecond (or a clock step back): keep order.
+		ms = idLast.ms
+		b = idLast.b
+		for i := 15; i >= 6; i-- {
+			b[i]++
+			if b[i] != 0 {
+				break
+			}
+		}
+	} else {
+		binary.BigEndian.PutUint64(b[:8], ms<<16)
+		if _, err := rand.Read(b[6:]); err != nil {
+			panic("access: no randomness: " + err.Error())
+		}
+		b[6] &= 0x7f // headroom for increments within the millisecond
 	}
+	idLast.ms, idLast.b = ms, b
+	idMu.Unlock()
 	return prefix + strings.ToLower(idEncoding.EncodeToString(b[:]))
 }
+
+var (
+	idMu   sync.Mutex
+	idLast struct {
+		ms uint64
+		b  [16]byte
+	}
+)
 
 // NewTenantID returns a fresh tenant id, "t_…".
 func NewTenantID() string { return NewID("t_", time.Now()) }
