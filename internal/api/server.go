@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/admit"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
@@ -28,7 +29,10 @@ type Options struct {
 	// Settler is the settlement point every upstream attempt's usage event
 	// goes to (internal/settle). Nil settles nothing: tests of the API alone.
 	Settler Settler
-	Log     *slog.Logger // may be nil
+	// Admitter takes each request's rate limits and budget holds before it
+	// is routed, and settles them when it ends. Nil admits everything.
+	Admitter *admit.Admitter
+	Log      *slog.Logger // may be nil
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
 	// MaxBodyBytes caps request bodies (413 beyond). Default 32 MiB.

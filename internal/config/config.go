@@ -16,6 +16,8 @@ type Config struct {
 	DataDir string  `yaml:"data_dir"` // default ./switchyard-data
 	Store   Store   `yaml:"store"`    // absent: SQLite in data_dir
 	Journal Journal `yaml:"journal"`  // the local usage journal in data_dir/journal
+	Cluster Cluster `yaml:"cluster"`  // absent: one node, limits and budgets in memory
+	Budgets Budgets `yaml:"budgets"`  // budget alert delivery
 	Server  Server  `yaml:"server"`   // limits and timeouts of the API listener
 	Log     Log     `yaml:"log"`
 
@@ -28,6 +30,27 @@ type Config struct {
 	// fields records where Parse found each key path and whether its value
 	// came from the environment, for Validate's messages. Nil in code.
 	fields map[string]fieldInfo
+}
+
+// Cluster makes replicas share rate limits and budgets through Redis.
+type Cluster struct {
+	// Redis is a redis:// URL; empty runs one node with limits and budgets
+	// in memory.
+	Redis string `yaml:"redis"`
+	// FailOpen keeps serving under each replica's own limits and books
+	// while Redis is unreachable; the default refuses with 503.
+	FailOpen bool `yaml:"fail_open"`
+	Pos      Pos  `yaml:"-"`
+}
+
+// Budgets configures where budget alerts (50, 80 and 100% of a budget)
+// go besides the log and the metrics.
+type Budgets struct {
+	// Webhook receives alerts as signed JSON POSTs; empty for none.
+	Webhook string `yaml:"webhook"`
+	// WebhookSecret signs them (HMAC-SHA256); required with a webhook.
+	WebhookSecret string `yaml:"webhook_secret"`
+	Pos           Pos    `yaml:"-"`
 }
 
 // Store picks where usage is kept.

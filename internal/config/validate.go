@@ -147,6 +147,15 @@ func (v *validator) storage() {
 	if u := v.c.Store.Postgres; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
 		v.errorf("store.postgres", v.c.Store.Pos, "want a postgres:// URL")
 	}
+	if u := v.c.Cluster.Redis; u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") {
+		v.errorf("cluster.redis", v.c.Cluster.Pos, "want a redis:// URL")
+	}
+	if b := v.c.Budgets; b.Webhook != "" {
+		v.baseURL("budgets.webhook", b.Webhook, b.Pos)
+		if b.WebhookSecret == "" {
+			v.errorf("budgets.webhook_secret", b.Pos, "required with budgets.webhook: alerts are signed")
+		}
+	}
 }
 
 func (v *validator) log() {

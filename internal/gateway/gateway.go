@@ -10,8 +10,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/switchyard/switchyard/internal/admit"
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/books"
+	"github.com/switchyard/switchyard/internal/budget"
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/journal"
 	"github.com/switchyard/switchyard/internal/listen"
@@ -35,6 +38,12 @@ type Gateway struct {
 	Settler *settle.Settler
 	Store   store.Store
 	Journal *journal.Journal
+	// Admitter takes rate limits and budget holds before a request is routed.
+	Admitter *admit.Admitter
+
+	stopAdmission context.CancelFunc
+	webhooks      *budget.Webhooks
+	redis         *redis.Client
 
 	stopApply context.CancelFunc
 	applied   chan error
@@ -73,7 +82,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g.Settler = settle.New(cfg.PriceBook(), g.Journal, log, meter)
+	if err := g.openAdmission(); err != nil {
+		g.closeBooks()
+		return nil, err
+	}
 	g.API = api.New(api.Options{
+		Admitter:        g.Admitter,
 		Routes:          routes,
 		Keys:            keys,
 		Constraints:     constraints,
@@ -172,6 +186,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if g.adminSrv != nil {
 		g.adminSrv.Close()
 	}
+	g.closeAdmission()
 	err = errors.Join(err, g.closeBooks())
 	if err == nil {
 		g.log.Info("stopped")
@@ -188,6 +203,7 @@ func (g *Gateway) Close() error {
 	if g.ln != nil {
 		g.ln.Close()
 	}
+	g.closeAdmission()
 	return g.closeBooks()
 }
 

@@ -1,0 +1,204 @@
+// Package admit lets a request start or refuses it: the rate limits and budget holds of every scope it falls under, taken together and settled when it ends.
+package admit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/budget"
+	"github.com/switchyard/switchyard/internal/limit"
+	"github.com/switchyard/switchyard/internal/money"
+)
+
+// DefaultHoldTTL bounds how long a budget hold lives when its request never
+// settles (the process died): long enough for the longest stream.
+const DefaultHoldTTL = 15 * time.Minute
+
+// Admitter admits requests. A nil Limits or Budgets skips that half. It is
+// safe for concurrent use.
+type Admitter struct {
+	Limits  limit.Limiter
+	Budgets budget.Backend
+	HoldTTL time.Duration
+	Log     *slog.Logger
+	// Webhook is where every budget's threshold alerts go; empty for none.
+	Webhook string
+
+	periods sync.Map // "period|tz" -> budget.Period, parsed once
+}
+
+// Ask is what admission needs to know of a request.
+type Ask struct {
+	Who *access.Principal
+	// Tokens is charged to the token limits at admission: the prompt
+	// estimate plus the output the request may ask for.
+	Tokens int64
+	// WorstCost is held on every budget: the same tokens at the dearest
+	// deployment the request may be routed to.
+	WorstCost money.Nanos
+	Now       time.Time
+}
+
+// Ticket is an admitted request's claim, settled once by Finish.
+type Ticket struct {
+	lim     limit.Ticket
+	hold    budget.Reservation
+	budgets [2]budget.Budget
+	// Limits carries the rate-limit headers every answer shows.
+	Limits limit.Decision
+}
+
+// Refusal is why a request may not start, with the status the client gets.
+type Refusal struct {
+	Status     int // 429 rate limited, 402 over budget, 503 admission unavailable
+	Code       string
+	Message    string
+	RetryAfter time.Duration
+	Limits     limit.Decision // headers to send, for rate limits
+	Budget     *budget.Refusal
+}
+
+// Admit takes the request's rate limits and budget holds on its key and,
+// for a stored key, its tenant: all of them or none.
+func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
+	t := &Ticket{}
+	p := ask.Who
+	if a.Limits != nil {
+		var scopes [2]limit.Scope
+		n := 0
+		if lim := p.Limits; !lim.IsZero() {
+			scopes[n] = limit.Scope{Name: "key:" + p.KeyID, Limits: limit.Limits(lim)}
+			n++
+		}
+		if lim := p.TenantLimits; p.TenantID != "" && !lim.IsZero() {
+			scopes[n] = limit.Scope{Name: "tenant:" + p.TenantID, Limits: limit.Limits(lim)}
+			n++
+		}
+		if n > 0 {
+			d, lt, err := a.Limits.Admit(ctx, &limit.Ask{Scopes: scopes[:n], Tokens: ask.Tokens, Now: ask.Now})
+			if err != nil {
+				return nil, a.unavailable("rate limits", err)
+			}
+			t.Limits = d
+			if !d.Allowed {
+				return nil, rateRefusal(d)
+			}
+			t.lim = lt
+		}
+	}
+	if a.Budgets != nil {
+		n := 0
+		if b, ok := a.budget("key:"+p.KeyID, p.Budget); ok {
+			t.budgets[n] = b
+			n++
+		}
+		if b, ok := a.budget("tenant:"+p.TenantID, p.TenantBudget); ok && p.TenantID != "" {
+			t.budgets[n] = b
+			n++
+		}
+		if n > 0 {
+			ttl := a.HoldTTL
+			if ttl <= 0 {
+				ttl = DefaultHoldTTL
+			}
+			hold, ref, err := a.Budgets.Reserve(ctx, t.budgets[:n], ask.WorstCost, ttl, ask.Now)
+			if err != nil || ref != nil {
+				a.release(t)
+				if err != nil {
+					return nil, a.unavailable("budgets", err)
+				}
+				return nil, &Refusal{Status: http.StatusPaymentRequired, Code: "budget_exceeded", Message: ref.Error() + ".", Budget: ref}
+			}
+			t.hold = hold
+		}
+	}
+	return t, nil
+}
+
+// Finish settles an admitted request: its token limits to the tokens it
+// used, its budget holds to what it cost (the settlement point's sum over its
+// attempts). Call it exactly once per Ticket.
+func (a *Admitter) Finish(ctx context.Context, t *Ticket, tokens int64, cost money.Nanos) {
+	if t == nil {
+		return
+	}
+	if a.Limits != nil && t.lim.Valid() {
+		if err := a.Limits.Settle(ctx, t.lim, tokens); err != nil {
+			a.log().Warn("rate limit settle failed; the hold expires on its own", "err", err)
+		}
+	}
+	if a.Budgets != nil && len(t.hold.Budgets) > 0 {
+		if err := a.Budgets.Settle(ctx, t.hold, cost); err != nil {
+			a.log().Error("budget settle failed; the hold expires, the spend is in the store", "err", err, "cost_usd", cost.String())
+		}
+	}
+}
+
+// release undoes the rate-limit half of an admission refused by a budget.
+func (a *Admitter) release(t *Ticket) {
+	if a.Limits != nil && t.lim.Valid() {
+		a.Limits.Settle(context.Background(), t.lim, 0)
+	}
+}
+
+// budget turns a key's or tenant's budget setting into a budget. A setting
+// with a period that does not parse (the admin API validates it) is skipped
+// with a warning rather than refusing every request.
+func (a *Admitter) budget(scope string, s access.Budget) (budget.Budget, bool) {
+	if s.IsZero() {
+		return budget.Budget{}, false
+	}
+	p, err := a.period(s.Period, s.TZ)
+	if err != nil {
+		a.log().Warn("budget skipped: bad period", "scope", scope, "err", err)
+		return budget.Budget{}, false
+	}
+	return budget.Budget{Scope: scope, Limit: s.USD, Period: p, Hard: s.Hard, Webhook: a.Webhook}, true
+}
+
+func (a *Admitter) period(period, tz string) (budget.Period, error) {
+	k := period + "|" + tz
+	if v, ok := a.periods.Load(k); ok {
+		return v.(budget.Period), nil
+	}
+	p, err := budget.ParsePeriod(period, tz)
+	if err != nil {
+		return p, err
+	}
+	a.periods.Store(k, p)
+	return p, nil
+}
+
+func (a *Admitter) unavailable(what string, err error) *Refusal {
+	if !errors.Is(err, limit.ErrUnavailable) && !errors.Is(err, budget.ErrUnavailable) {
+		a.log().Error("admission failed", "what", what, "err", err)
+	}
+	return &Refusal{Status: http.StatusServiceUnavailable, Code: "admission_unavailable", RetryAfter: time.Second,
+		Message: "The gateway cannot check " + what + " right now (its shared store is unreachable); retry shortly."}
+}
+
+func rateRefusal(d limit.Decision) *Refusal {
+	which := map[string]string{limit.Requests: "requests per minute", limit.Tokens: "tokens per minute", limit.Concurrent: "concurrent requests"}[d.Which]
+	msg := "Rate limit reached for " + d.Scope + " on " + which + "."
+	if d.TooLarge {
+		// Waiting cannot help, so not a 429 that SDKs would retry.
+		return &Refusal{Status: http.StatusBadRequest, Code: "request_exceeds_limit", Limits: d,
+			Message: "This request alone exceeds the " + which + " limit of " + d.Scope + "; lower max_tokens or the prompt."}
+	}
+	if d.RetryAfter > 0 {
+		msg += " Retry after " + limit.FormatReset(d.RetryAfter) + "."
+	}
+	return &Refusal{Status: http.StatusTooManyRequests, Code: "rate_limit_exceeded", Message: msg, RetryAfter: d.RetryAfter, Limits: d}
+}
+
+func (a *Admitter) log() *slog.Logger {
+	if a.Log != nil {
+		return a.Log
+	}
+	return slog.Default()
+}
