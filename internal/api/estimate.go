@@ -27,10 +27,16 @@ func estimate(promptBytes, completionBytes int) wire.Usage {
 // sent, in its own shape: an OpenAI tool wraps its schema in more keys than
 // an Anthropic one, a few tokens a tool that would otherwise be missed on
 // every estimate.
+//
+// Anthropic, Bedrock and Gemini are sent consecutive messages of one role
+// merged into one turn (their encoders do it), and a turn is counted once.
 func (c *call) promptEstimate() int64 {
 	req, err := c.canonical()
 	if err != nil {
 		return estimate(len(c.body), 0).Prompt
+	}
+	if c.sentFormat != wire.OpenAI {
+		req = mergeTurns(req)
 	}
 	if len(req.Tools) == 0 || len(c.sent) == 0 {
 		return int64(tokens.Prompt(req))
@@ -47,6 +53,30 @@ func (c *call) promptEstimate() int64 {
 	bare := *req
 	bare.Tools = nil
 	return int64(tokens.Prompt(&bare) + tokens.Count(compact.String()))
+}
+
+// mergeTurns returns r with consecutive messages of one role merged into
+// one, as the clouds that take turns are sent them; r itself when there are
+// none to merge.
+func mergeTurns(r *wire.Request) *wire.Request {
+	merge := false
+	for i := 1; i < len(r.Messages); i++ {
+		merge = merge || r.Messages[i].Role == r.Messages[i-1].Role
+	}
+	if !merge {
+		return r
+	}
+	m := *r
+	m.Messages = make([]wire.Message, 0, len(r.Messages))
+	for _, msg := range r.Messages {
+		if n := len(m.Messages); n > 0 && m.Messages[n-1].Role == msg.Role {
+			last := &m.Messages[n-1]
+			last.Parts = append(last.Parts[:len(last.Parts):len(last.Parts)], msg.Parts...)
+			continue
+		}
+		m.Messages = append(m.Messages, msg)
+	}
+	return &m
 }
 
 // textCounter keeps the content delivered to the client (text, reasoning,
