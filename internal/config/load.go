@@ -24,7 +24,8 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes YAML data, expands ${ENV} in string values using lookup,
-// applies defaults and validates the result. file names the data in error
+// applies the EnvOverrides lookup holds, then defaults, and validates the
+// result. file names the data in error
 // messages only. A nil lookup sees an empty environment.
 //
 // On failure Parse returns an Errors value holding every problem found, each
@@ -47,10 +48,11 @@ func Parse(file string, data []byte, lookup func(string) (string, bool)) (*Confi
 	c := &Config{File: file}
 	d.value(root, "", reflect.ValueOf(c).Elem())
 	c.fields = d.fields
+	env := d.overrideFromEnv(c) // SWITCHYARD_* over the file (env.go)
 
 	c.SetDefaults()
 	errs := d.errs
-	for _, e := range c.validate() {
+	for _, e := range env.note(c.validate()) {
 		if !d.failedUnder(e.Key) {
 			errs = append(errs, e)
 		}
