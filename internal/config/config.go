@@ -20,6 +20,8 @@ type Config struct {
 	Budgets Budgets `yaml:"budgets"`  // budget alert delivery
 	Server  Server  `yaml:"server"`   // limits and timeouts of the API listener
 	Log     Log     `yaml:"log"`
+	Metrics Metrics `yaml:"metrics"` // the admin listener's /metrics (observe.go)
+	Tracing Tracing `yaml:"tracing"` // OpenTelemetry traces; off without an endpoint
 
 	Keys        []Key        `yaml:"keys"`        // bootstrap client keys
 	Providers   []Provider   `yaml:"providers"`   // cloud accounts

@@ -69,6 +69,7 @@ func (c *Config) SetDefaults() {
 
 	setString(&c.Log.Level, "info")
 	setString(&c.Log.Format, "text")
+	c.setObserveDefaults()
 
 	for i := range c.Providers {
 		c.Providers[i].setDefaults()

@@ -58,6 +58,7 @@ func (c *Config) validate() Errors {
 	v.server()
 	v.storage()
 	v.log()
+	v.observe()
 	v.keys()
 	v.providers()
 	v.models()
