@@ -19,17 +19,16 @@ import (
 // it is safe to log and to show its own key.
 type Principal struct {
 	KeyID    string // stable id of the key, kept across rotations; config keys: "cfg_" + name
-	TenantID string // "" for config (bootstrap) keys
+	TenantID string // "t_…"; config keys: BootstrapTenant
 	// KeyName names the key in logs and usage: a config key's name, or
 	// "tenant/key" for a stored key, so that it can never collide with a
 	// config key's (config names hold no "/").
 	KeyName string
 	Prefix  string // the key's first characters, safe to show
 
-	// Stored keys only (zero for config keys).
 	Name       string    // the key's own name
 	TenantName string    // its tenant's name
-	ExpiresAt  time.Time // zero: never
+	ExpiresAt  time.Time // zero: never; config keys never expire
 	// Models is the key's model allowlist, TenantModels its tenant's; a
 	// request's model must be on both (an empty list allows every model).
 	Models, TenantModels []string
@@ -100,6 +99,10 @@ func (k *Keyring) Attach(s *Stored) { k.stored = s }
 // store keeps in place of the key.
 func (k *Keyring) Digest(key string) [sha256.Size]byte { return k.digest(key) }
 
+// BootstrapTenant is the tenant id (and name) of config keys: a tenant that
+// is not stored and has no limits or budget of its own.
+const BootstrapTenant = "bootstrap"
+
 // ErrDuplicate reports a key added twice.
 var ErrDuplicate = errors.New("access: duplicate key")
 
@@ -109,7 +112,8 @@ func (k *Keyring) Add(name, key string) error {
 	if _, ok := k.byHash[d]; ok {
 		return ErrDuplicate
 	}
-	k.byHash[d] = entry{digest: d, p: &Principal{KeyID: "cfg_" + name, KeyName: name, Prefix: Prefix(key)}}
+	k.byHash[d] = entry{digest: d, p: &Principal{KeyID: "cfg_" + name, TenantID: BootstrapTenant, TenantName: BootstrapTenant,
+		KeyName: name, Name: name, Prefix: Prefix(key)}}
 	return nil
 }
 

@@ -32,7 +32,9 @@ type Options struct {
 	// Admitter takes each request's rate limits and budget holds before it
 	// is routed, and settles them when it ends. Nil admits everything.
 	Admitter *admit.Admitter
-	Log      *slog.Logger // may be nil
+	// Spend tells budgets' spend for GET /v1/key; nil omits it.
+	Spend SpendSource
+	Log   *slog.Logger // may be nil
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
 	// MaxBodyBytes caps request bodies (413 beyond). Default 32 MiB.
@@ -113,6 +115,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/v1/messages/count_tokens":
 		if s.method(w, r, http.MethodPost) {
 			s.countTokens(w, r)
+		}
+	case "/v1/key":
+		if s.method(w, r, http.MethodGet) {
+			s.key(w, r)
 		}
 	case "/v1/models":
 		if rt := s.cur.Load(); s.method(w, r, http.MethodGet) && s.authenticate(rt, w, r, wire.OpenAI) != nil {

@@ -143,7 +143,8 @@ func (g *Gateway) listenAdmin() error {
 	}
 	g.adminLn = ln
 	g.adminSrv = &http.Server{
-		Handler:           admin.New(admin.Options{Token: c.Token, Store: g.Store, Log: g.log}),
+		Handler: admin.New(admin.Options{Token: c.Token, Store: g.Store, Log: g.log,
+			Tenants: g.Store, Keyring: g.tenants.keyring(), OnChange: g.tenants.changed}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -40,6 +40,7 @@ type Gateway struct {
 	Journal *journal.Journal
 	// Admitter takes rate limits and budget holds before a request is routed.
 	Admitter *admit.Admitter
+	tenants  *tenantKeys // stored keys in memory (tenants.go)
 
 	stopAdmission context.CancelFunc
 	webhooks      *budget.Webhooks
@@ -67,6 +68,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	// The limit is process-wide: every decoder in wire checks it.
 	jsoncheck.SetMaxDepth(cfg.Server.MaxJSONDepth)
+	if err := ensurePepper(cfg); err != nil {
+		return nil, err
+	}
 	dp, err := build(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -81,6 +85,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if err := g.openBooks(context.Background()); err != nil {
 		return nil, err
 	}
+	if err := g.openTenants(dp); err != nil {
+		g.closeBooks()
+		return nil, err
+	}
 	g.Settler = settle.New(cfg.PriceBook(), g.Journal, log, meter)
 	if err := g.openAdmission(); err != nil {
 		g.closeBooks()
@@ -88,6 +96,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	g.API = api.New(api.Options{
 		Admitter:        g.Admitter,
+		Spend:           spendSource{g},
 		Routes:          routes,
 		Keys:            keys,
 		Constraints:     constraints,
@@ -187,6 +196,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.adminSrv.Close()
 	}
 	g.closeAdmission()
+	g.stopTenants()
 	err = errors.Join(err, g.closeBooks())
 	if err == nil {
 		g.log.Info("stopped")
@@ -204,6 +214,7 @@ func (g *Gateway) Close() error {
 		g.ln.Close()
 	}
 	g.closeAdmission()
+	g.stopTenants()
 	return g.closeBooks()
 }
 

@@ -40,7 +40,11 @@ func build(cfg *config.Config, state *route.State) (*dataPlane, error) {
 	if err != nil {
 		return nil, &config.Error{File: cfg.File, Msg: err.Error()}
 	}
-	dp := &dataPlane{routes: routes, keys: access.NewKeyring(),
+	ring, err := newKeyring(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dp := &dataPlane{routes: routes, keys: ring,
 		constraints: make(map[string]*route.Constraints, len(cfg.Keys))}
 	for i := range cfg.Keys {
 		k := &cfg.Keys[i]
@@ -88,6 +92,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	book := cfg.PriceBook()
 	if err := g.recordPrices(context.Background(), book); err != nil {
 		return err
+	}
+	if g.tenants != nil {
+		g.tenants.adopt(dp)
 	}
 	g.API.SetRoutes(dp.routes, dp.keys, dp.constraints)
 	g.Settler.SetPricer(book)
