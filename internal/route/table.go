@@ -45,6 +45,7 @@ type ModelStats struct {
 	Active        int64   // requests routed and not finished
 	Retries       int64   // extra attempts in flight
 	RetriesDenied int64   // extra attempts the retry budget refused
+	RetryLimit    int64   // extra attempts the retry budget allows in flight now
 	TypicalOutput float64 // moving average of output tokens
 }
 
@@ -52,7 +53,7 @@ type ModelStats struct {
 func (m *Model) Stats() ModelStats {
 	out, _ := m.output.get()
 	return ModelStats{Active: m.budget.active.Load(), Retries: m.budget.retries.Load(),
-		RetriesDenied: m.budget.denied.Load(), TypicalOutput: out}
+		RetriesDenied: m.budget.denied.Load(), RetryLimit: m.budget.limit(m.settings()), TypicalOutput: out}
 }
 
 // Plan appends to out the deployments available at now, in the order the
