@@ -29,6 +29,12 @@ type Config struct {
 	Commitments []Commitment `yaml:"commitments"` // contracts with providers that routing steers toward
 	Routing     Routing      `yaml:"routing"`     // policy weights, health and retry settings
 
+	// KeysPepper is the HMAC key stored client keys are digested under
+	// (at least 16 characters, usually ${SWITCHYARD_KEYS_PEPPER}). Empty:
+	// $SWITCHYARD_KEYS_PEPPER, else a pepper generated once into
+	// data_dir/pepper. Replicas sharing a store must share it.
+	KeysPepper string `yaml:"keys_pepper"`
+
 	// fields records where Parse found each key path and whether its value
 	// came from the environment, for Validate's messages. Nil in code.
 	fields map[string]fieldInfo

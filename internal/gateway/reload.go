@@ -121,6 +121,10 @@ func fixed(old, cfg *config.Config) error {
 	if cfg.DataDir != old.DataDir {
 		return refuse("data_dir", config.Pos{})
 	}
+	if cfg.KeysPepper != old.KeysPepper {
+		// Every stored digest was made under the old pepper.
+		return refuse("keys_pepper", config.Pos{})
+	}
 	s, t := old.Store, cfg.Store
 	s.Pos, t.Pos = config.Pos{}, config.Pos{}
 	if s != t {

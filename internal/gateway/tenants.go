@@ -33,8 +33,8 @@ const (
 	graceShown = 24 * time.Hour
 )
 
-// keysPepper is where keys_pepper comes from until the config has the key.
-func keysPepper(cfg *config.Config) string { return "" }
+// keysPepper is the configured pepper (keys_pepper), if any.
+func keysPepper(cfg *config.Config) string { return cfg.KeysPepper }
 
 // newKeyring returns the keyring for cfg's keys under the persistent pepper
 // (access.LoadPepper). Before New has made one (config check on a fresh
