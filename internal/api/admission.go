@@ -33,6 +33,7 @@ func (c *call) admit(promptTokens int64) bool {
 	t, ref := a.Admit(c.r.Context(), &admit.Ask{Who: c.who, Tokens: promptTokens + out, WorstCost: c.worstCost(promptTokens, out, now), Now: now})
 	h := c.w.Header()
 	if ref != nil {
+		c.refused(ref.Code)
 		ref.Limits.Write(h)
 		if ref.RetryAfter > 0 && h.Get("Retry-After") == "" {
 			h.Set("Retry-After", strconv.Itoa(int((ref.RetryAfter+time.Second-1)/time.Second)))

@@ -58,6 +58,8 @@ type call struct {
 	// format sentFormat: a prompt estimate counts its tools as sent.
 	sent       []byte
 	sentFormat wire.Format
+
+	obs observation // metrics and trace spans (observe.go)
 }
 
 func newCall(s *Server, w http.ResponseWriter, r *http.Request, in wire.Format, op provider.Op) *call {
@@ -120,6 +122,8 @@ func (c *call) run() {
 	if v := h["X-Switchyard-Route"]; len(v) > 0 {
 		req.Policy = v[0]
 	}
+	c.beginObserve()
+	defer c.endObserve()
 	if !c.admit(req.PromptTokens) {
 		return
 	}
@@ -211,6 +215,7 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 		Model: c.model.Name, Deployment: d.Name, Provider: d.Provider.Name(), Op: c.op.String(), Stream: c.req.Stream,
 		Time: time.Now(),
 	}
+	c.beginAttempt(d)
 	ctx, cancel := context.WithCancelCause(c.r.Context())
 	defer cancel(nil)
 	fb := d.Timeouts.FirstByte.D()
@@ -317,7 +322,7 @@ func (c *call) upstreamError(ev *usage.Event, d *route.Deployment, resp *http.Re
 		}
 		f.throttled, f.retryAfter = true, wait
 		f.reason = "rate limited by the provider; cooling down for " + wait.Round(time.Millisecond).String()
-		c.s.log.Info("deployment cooling down", "deployment", d.Name, "for", wait, "request_id", c.id)
+		c.s.log.Info("deployment cooling down", "deployment", d.Name, "cooldown_ms", wait.Milliseconds(), "request_id", c.id)
 	case st >= 500 || st == http.StatusRequestTimeout || st == http.StatusConflict ||
 		we.Kind == wire.ErrServer || we.Kind == wire.ErrOverloaded || we.Kind == wire.ErrTimeout:
 		f.reason = "provider error HTTP " + strconv.Itoa(st)
@@ -387,6 +392,7 @@ func (c *call) headers(deployment string) {
 func (c *call) record(ev *usage.Event, d *route.Deployment) {
 	ev.Duration = time.Since(ev.Time)
 	c.s.settle.Settle(ev)
+	c.endAttempt(ev, d)
 	c.used = c.used.Add(ev.Usage)
 	c.cost += ev.Cost
 	c.estimated = c.estimated || ev.Source == usage.Estimated

@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/admit"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/trace"
 	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
 	"github.com/switchyard/switchyard/internal/wire/openai"
@@ -35,6 +36,10 @@ type Options struct {
 	// Spend tells budgets' spend for GET /v1/key; nil omits it.
 	Spend SpendSource
 	Log   *slog.Logger // may be nil
+	// Metrics counts requests and admission refusals; Tracer makes a span
+	// per request and per attempt. Nil: off, at no cost.
+	Metrics Observer
+	Tracer  *trace.Tracer
 	// AccessLog logs one line per request at info level.
 	AccessLog bool
 	// MaxBodyBytes caps request bodies (413 beyond). Default 32 MiB.
