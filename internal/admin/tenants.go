@@ -626,11 +626,10 @@ func (h *Handler) rotateKey(w http.ResponseWriter, r *http.Request) {
 		d := h.ring.Digest(secret)
 		// Budget windows, limits and history stay with the key id; only the
 		// secret changes. A second rotation within the grace period drops
-		// the oldest secret.
+		// the oldest secret. The old digest is kept past its grace (even a
+		// zero one) so that the old secret is refused as expired, not as
+		// unknown.
 		k.PrevDigest, k.PrevUntil = k.Digest, now.Add(grace)
-		if grace == 0 {
-			k.PrevDigest, k.PrevUntil = nil, time.Time{}
-		}
 		k.Digest, k.Prefix = d[:], access.Prefix(secret)
 		return secret, nil
 	})

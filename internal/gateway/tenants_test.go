@@ -3,16 +3,21 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/switchyard/switchyard/internal/config"
@@ -246,6 +251,122 @@ func TestTenantKeys(t *testing.T) {
 	for _, s := range secrets {
 		if strings.Contains(out, s) {
 			t.Errorf("a secret (%s…) appears in the log", s[:10])
+		}
+	}
+}
+
+// replicaPostgres returns a Postgres URL whose search_path is a fresh
+// schema, dropped at cleanup; it skips (or fails under
+// SWITCHYARD_REQUIRE_SERVICES=1) without SWITCHYARD_TEST_POSTGRES.
+func replicaPostgres(t *testing.T) string {
+	base := os.Getenv("SWITCHYARD_TEST_POSTGRES")
+	if base == "1" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	if base == "" {
+		if os.Getenv("SWITCHYARD_REQUIRE_SERVICES") == "1" {
+			t.Fatal("SWITCHYARD_REQUIRE_SERVICES=1 but SWITCHYARD_TEST_POSTGRES is unset")
+		}
+		t.Skip("set SWITCHYARD_TEST_POSTGRES=1 to run two replicas over Postgres")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("Postgres at SWITCHYARD_TEST_POSTGRES unreachable: %v", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "sy_tenants_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// refusedWithin polls until key gets wantCode from g, and reports how long
+// that took; a test fails only past a generous bound (the poll is every
+// second).
+func refusedWithin(t *testing.T, g *gateway.Gateway, key, wantCode string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < 10*time.Second {
+		if code := chatWith(t, g, key); code == wantCode {
+			return time.Since(start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("key did not get %q from the other replica within 10s", wantCode)
+	return 0
+}
+
+// TestTenantKeysAcrossReplicas: two gateways share a Postgres store and a
+// pepper. A key made on one works on the other; its revocation, its
+// rotation and its tenant's disabling reach the other replica through the
+// store's access version, with no Redis.
+func TestTenantKeysAcrossReplicas(t *testing.T) {
+	const token = "admin-token-replicas"
+	pg := replicaPostgres(t)
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	var gs []*gateway.Gateway
+	var logs []*lockedBuffer
+	for range 2 {
+		cfg := baseConfig([]config.Provider{providerFor("cloud", emulate.OpenAI, emu.URL)},
+			config.Model{Name: "chat", Deployments: []config.Deployment{deployment("cloud", "native-model")}})
+		cfg.Admin.Token = token
+		cfg.Store.Postgres = pg
+		cfg.KeysPepper = "a-pepper-both-replicas-share"
+		g, l, _ := startLogged(t, cfg)
+		gs, logs = append(gs, g), append(logs, l)
+	}
+	a, b := gs[0], gs[1]
+	tid := mustAdmin(t, a, token, 201, "POST", "/admin/v1/tenants", `{"name":"acme"}`)["id"].(string)
+	key := mustAdmin(t, a, token, 201, "POST", "/admin/v1/tenants/"+tid+"/keys", `{"name":"ci"}`)
+	kid, secret := key["id"].(string), key["key"].(string)
+	secrets := []string{secret}
+	refusedWithin(t, b, secret, "") // accepted: the empty code
+
+	// The other replica's admin API sees the same key.
+	if got := mustAdmin(t, b, token, 200, "GET", "/admin/v1/keys/"+kid, ""); got["tenant_id"] != tid {
+		t.Errorf("replica b shows %v", got)
+	}
+
+	rot := mustAdmin(t, a, token, 200, "POST", "/admin/v1/keys/"+kid+"/rotate", `{"grace":"0s"}`)
+	fresh := rot["key"].(string)
+	secrets = append(secrets, fresh)
+	t.Logf("rotation reached the other replica in %v", refusedWithin(t, b, secret, "api_key_expired"))
+	if code := chatWith(t, b, fresh); code != "" {
+		t.Errorf("rotated secret on replica b: %q", code)
+	}
+
+	mustAdmin(t, a, token, 200, "POST", "/admin/v1/tenants/"+tid+"/disable", "")
+	t.Logf("disabling reached the other replica in %v", refusedWithin(t, b, fresh, "tenant_disabled"))
+	mustAdmin(t, b, token, 200, "POST", "/admin/v1/tenants/"+tid+"/enable", "")
+	refusedWithin(t, a, fresh, "")
+
+	mustAdmin(t, b, token, 200, "POST", "/admin/v1/keys/"+kid+"/revoke", "")
+	if code := chatWith(t, b, fresh); code != "api_key_revoked" {
+		t.Errorf("revoked key on the replica that revoked it: %q", code)
+	}
+	t.Logf("revocation reached the other replica in %v", refusedWithin(t, a, fresh, "api_key_revoked"))
+
+	for _, g := range gs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		g.Shutdown(ctx)
+		cancel()
+	}
+	for i, l := range logs {
+		for _, s := range secrets {
+			if strings.Contains(l.String(), s) {
+				t.Errorf("replica %d logged a secret (%s…)", i, s[:10])
+			}
 		}
 	}
 }
