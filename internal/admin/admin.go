@@ -40,6 +40,9 @@ type Options struct {
 	Tenants  store.Tenants
 	Keyring  *access.Keyring
 	OnChange func()
+	// Metrics serves GET /metrics (Prometheus), behind the token like every
+	// admin route; nil: 404.
+	Metrics http.Handler
 }
 
 // Handler is the admin listener's handler.
@@ -73,6 +76,9 @@ func New(o Options) *Handler {
 	h.mux.Handle("GET /admin/v1/usage", h.authed(h.usage))
 	h.mux.Handle("GET /admin/v1/events", h.authed(h.events))
 	h.tenantRoutes()
+	if o.Metrics != nil {
+		h.mux.Handle("GET /metrics", h.authed(o.Metrics.ServeHTTP))
+	}
 	h.mux.Handle("/", h.authed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "No admin endpoint "+r.Method+" "+r.URL.Path+".")
 	}))

@@ -59,7 +59,7 @@ func (g *Gateway) openBooks(ctx context.Context) (err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	g.stopApply = cancel
 	g.applied = make(chan error, 1)
-	go func() { g.applied <- g.Journal.Run(runCtx, g.Store.Apply, applyBatch, applyEvery) }()
+	go func() { g.applied <- g.Journal.Run(runCtx, g.countApplied(g.Store.Apply), applyBatch, applyEvery) }()
 
 	deadline := time.Now().Add(catchUpWait)
 	for g.Journal.Lag() > 0 && time.Now().Before(deadline) {
@@ -144,7 +144,7 @@ func (g *Gateway) listenAdmin() error {
 	g.adminLn = ln
 	g.adminSrv = &http.Server{
 		Handler: admin.New(admin.Options{Token: c.Token, Store: g.Store, Log: g.log,
-			Tenants: g.Store, Keyring: g.tenants.keyring(), OnChange: g.tenants.changed}),
+			Tenants: g.Store, Keyring: g.tenants.keyring(), OnChange: g.tenants.changed, Metrics: g.Metrics.Handler()}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -18,9 +18,11 @@ import (
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/journal"
 	"github.com/switchyard/switchyard/internal/listen"
+	"github.com/switchyard/switchyard/internal/metrics"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/settle"
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/trace"
 	"github.com/switchyard/switchyard/internal/wire/jsoncheck"
 )
 
@@ -41,6 +43,11 @@ type Gateway struct {
 	// Admitter takes rate limits and budget holds before a request is routed.
 	Admitter *admit.Admitter
 	tenants  *tenantKeys // stored keys in memory (tenants.go)
+	// Metrics are the Prometheus metrics served at the admin listener's
+	// /metrics (metrics.go); tracer is nil with tracing off (trace.go).
+	Metrics *metrics.Metrics
+	tracer  *trace.Tracer
+	shed    *listen.Shedder
 
 	stopAdmission context.CancelFunc
 	webhooks      *budget.Webhooks
@@ -66,6 +73,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// No secret reaches a log line, and durations carry their unit (redact.go).
+	log = slog.New(redact(log.Handler()))
 	// The limit is process-wide: every decoder in wire checks it.
 	jsoncheck.SetMaxDepth(cfg.Server.MaxJSONDepth)
 	if err := ensurePepper(cfg); err != nil {
@@ -82,6 +91,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	meter := books.NewMeter(names)
 	g := &Gateway{cfg: cfg, log: log, Routes: routes, Meter: meter}
+	g.openMetrics()
+	if err := g.openTracing(); err != nil {
+		return nil, err
+	}
 	if err := g.openBooks(context.Background()); err != nil {
 		return nil, err
 	}
@@ -89,13 +102,15 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		g.closeBooks()
 		return nil, err
 	}
-	g.Settler = settle.New(cfg.PriceBook(), g.Journal, log, meter)
+	g.Settler = settle.New(cfg.PriceBook(), g.Journal, log, meter, g.Metrics)
 	if err := g.openAdmission(); err != nil {
 		g.closeBooks()
 		return nil, err
 	}
 	g.API = api.New(api.Options{
 		Admitter:        g.Admitter,
+		Metrics:         g.Metrics,
+		Tracer:          g.tracer,
 		Spend:           spendSource{g},
 		Routes:          routes,
 		Keys:            keys,
@@ -106,12 +121,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		MaxBodyBytes:    int64(cfg.Server.MaxBodyBytes),
 		BodyReadTimeout: cfg.Server.BodyReadTimeout.D(),
 	})
+	g.shed = listen.Shed(g.API, cfg.Server.MaxInFlight)
 	g.srv = &http.Server{
 		// Outside in: every body read (net/http's own drain included) has a
 		// deadline and an answer before the body's end closes the connection;
 		// then the in-flight cap, which also refuses all but probes on
 		// connections past the connection cap (see Listen).
-		Handler:           listen.Bodies(listen.Shed(g.API, cfg.Server.MaxInFlight), cfg.Server.BodyReadTimeout.D()),
+		Handler:           listen.Bodies(g.shed, cfg.Server.BodyReadTimeout.D()),
 		ConnContext:       listen.ConnContext,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
 		IdleTimeout:       cfg.Server.IdleTimeout.D(),
@@ -174,7 +190,7 @@ func (g *Gateway) Serve() error {
 // period to finish before their connections are cut.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.API.SetReady(false)
-	g.log.Info("shutting down", "drain_delay", g.cfg.Server.DrainDelay.D(), "grace", g.cfg.Server.ShutdownGrace.D())
+	g.log.Info("shutting down", "drain_delay_ms", g.cfg.Server.DrainDelay.D().Milliseconds(), "grace_ms", g.cfg.Server.ShutdownGrace.D().Milliseconds())
 	if d := g.cfg.Server.DrainDelay.D(); d > 0 {
 		select {
 		case <-time.After(d):
@@ -196,6 +212,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		g.adminSrv.Close()
 	}
 	g.closeAdmission()
+	g.closeTracing()
 	g.stopTenants()
 	err = errors.Join(err, g.closeBooks())
 	if err == nil {
@@ -214,6 +231,7 @@ func (g *Gateway) Close() error {
 		g.ln.Close()
 	}
 	g.closeAdmission()
+	g.closeTracing()
 	g.stopTenants()
 	return g.closeBooks()
 }
