@@ -95,6 +95,9 @@
 // tokens actually sent: the words sent, or for JSON content and tool calls
 // the tokens of the whole answer's text that had begun in the pieces sent (a
 // model streams whole tokens); refusals are counted but not billed.
+// Billed.Unreported is the part billed for answers whose usage report never
+// went out (cut streams, clients that left, streams without include_usage);
+// see Billed for the rule.
 //
 // HangRate, checked before anything else with dice of its own (seeded from
 // the complement of Knobs.Seed), leaves a fraction of API requests without
