@@ -124,6 +124,12 @@ func (c *call) run() {
 	}
 	c.beginObserve()
 	defer c.endObserve()
+	// The key's and its tenant's model allowlists: a model outside them
+	// is answered as OpenAI answers one the caller cannot see.
+	if !c.who.AllowsModel(c.model.Name) {
+		c.fail(modelNotFound(c.model.Name))
+		return
+	}
 	if !c.admit(req.PromptTokens) {
 		return
 	}

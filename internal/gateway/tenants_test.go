@@ -116,8 +116,8 @@ func chatWith(t *testing.T, g *gateway.Gateway, key string) string {
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("chat: %v", err)
 	}
-	if apiErr.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("chat: %d %v, want 200 or 401", apiErr.StatusCode, err)
+	if apiErr.StatusCode != http.StatusUnauthorized && apiErr.StatusCode != http.StatusNotFound {
+		t.Fatalf("chat: %d %v, want 200, 401 or 404", apiErr.StatusCode, err)
 	}
 	return apiErr.Code
 }
@@ -235,6 +235,21 @@ func TestTenantKeys(t *testing.T) {
 	secrets = append(secrets, exp["key"].(string))
 	if code := chatWith(t, g, exp["key"].(string)); code != "api_key_expired" {
 		t.Errorf("expired key: %q, want api_key_expired", code)
+	}
+
+	// Model allowlists: the key's and its tenant's both apply.
+	narrow := mustAdmin(t, g, token, 201, "POST", "/admin/v1/tenants/"+tid+"/keys", `{"name":"narrow","allowed_models":["other"]}`)
+	secrets = append(secrets, narrow["key"].(string))
+	if code := chatWith(t, g, narrow["key"].(string)); code != "model_not_found" {
+		t.Errorf("model outside the key's allowlist: %q, want model_not_found", code)
+	}
+	mustAdmin(t, g, token, 200, "PATCH", "/admin/v1/keys/"+narrow["id"].(string), `{"allowed_models":["chat"]}`)
+	if code := chatWith(t, g, narrow["key"].(string)); code != "" {
+		t.Errorf("model on the allowlist: %q", code)
+	}
+	mustAdmin(t, g, token, 200, "PATCH", "/admin/v1/tenants/"+tid, `{"allowed_models":["other"]}`)
+	if code := chatWith(t, g, narrow["key"].(string)); code != "model_not_found" {
+		t.Errorf("model outside the tenant's allowlist: %q, want model_not_found", code)
 	}
 
 	// Usage carries the key id and the tenant.
