@@ -28,6 +28,7 @@ type Config struct {
 	Models      []Model      `yaml:"models"`      // public model names and their deployments
 	Commitments []Commitment `yaml:"commitments"` // contracts with providers that routing steers toward
 	Routing     Routing      `yaml:"routing"`     // policy weights, health and retry settings
+	Targets     []Target     `yaml:"targets"`     // goals per period, forecast and alerted on (targets.go)
 
 	// KeysPepper is the HMAC key stored client keys are digested under
 	// (at least 16 characters, usually ${SWITCHYARD_KEYS_PEPPER}). Empty:

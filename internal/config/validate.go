@@ -64,6 +64,7 @@ func (c *Config) validate() Errors {
 	v.models()
 	v.routing()
 	v.commitments()
+	v.targets()
 	return v.errs
 }
 
