@@ -30,6 +30,11 @@ type Config struct {
 	Routing     Routing      `yaml:"routing"`     // policy weights, health and retry settings
 	Targets     []Target     `yaml:"targets"`     // goals per period, forecast and alerted on (targets.go)
 
+	// Plans are what tenants are charged, and PlanAssignments put tenants
+	// on them with dates and experiment arms (plans.go).
+	Plans           []Plan           `yaml:"plans"`
+	PlanAssignments []PlanAssignment `yaml:"plan_assignments"`
+
 	// KeysPepper is the HMAC key stored client keys are digested under
 	// (at least 16 characters, usually ${SWITCHYARD_KEYS_PEPPER}). Empty:
 	// $SWITCHYARD_KEYS_PEPPER, else a pepper generated once into

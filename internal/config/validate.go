@@ -64,6 +64,7 @@ func (c *Config) validate() Errors {
 	v.models()
 	v.routing()
 	v.commitments()
+	v.plans()
 	v.targets()
 	return v.errs
 }
