@@ -93,11 +93,11 @@ func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
 	}
 	if a.Budgets != nil {
 		n := 0
-		if b, ok := a.budget("key:"+p.KeyID, p.Budget); ok {
+		if b, ok := a.Budget("key:"+p.KeyID, p.Budget); ok {
 			t.budgets[n] = b
 			n++
 		}
-		if b, ok := a.budget("tenant:"+p.TenantID, p.TenantBudget); ok && p.TenantID != "" {
+		if b, ok := a.Budget("tenant:"+p.TenantID, p.TenantBudget); ok && p.TenantID != "" {
 			t.budgets[n] = b
 			n++
 		}
@@ -146,10 +146,10 @@ func (a *Admitter) release(t *Ticket) {
 	}
 }
 
-// budget turns a key's or tenant's budget setting into a budget. A setting
+// Budget turns a key's or tenant's budget setting into a budget. A setting
 // with a period that does not parse (the admin API validates it) is skipped
 // with a warning rather than refusing every request.
-func (a *Admitter) budget(scope string, s access.Budget) (budget.Budget, bool) {
+func (a *Admitter) Budget(scope string, s access.Budget) (budget.Budget, bool) {
 	if s.IsZero() {
 		return budget.Budget{}, false
 	}

@@ -96,7 +96,7 @@ func TestBudgetRace(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	bud, _ := a.budget("tenant:t", who.TenantBudget)
+	bud, _ := a.Budget("tenant:t", who.TenantBudget)
 	st, err := b.Status(ctx, bud, time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -60,6 +60,8 @@ func (g *Gateway) openBooks(ctx context.Context) (err error) {
 	g.stopApply = cancel
 	g.applied = make(chan error, 1)
 	go func() { g.applied <- g.Journal.Run(runCtx, g.countApplied(g.Store.Apply), applyBatch, applyEvery) }()
+	g.pruned = make(chan struct{})
+	go func() { defer close(g.pruned); g.runPrune(runCtx) }()
 
 	deadline := time.Now().Add(catchUpWait)
 	for g.Journal.Lag() > 0 && time.Now().Before(deadline) {
@@ -122,6 +124,7 @@ func (g *Gateway) closeBooks() error {
 	}
 	g.stopApply()
 	g.stopApply = nil
+	<-g.pruned
 	err := <-g.applied
 	err = errors.Join(err, g.Journal.Close(), g.Store.Close())
 	if err != nil {

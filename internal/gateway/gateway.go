@@ -54,6 +54,7 @@ type Gateway struct {
 	redis         *redis.Client
 
 	stopApply context.CancelFunc
+	pruned    chan struct{} // closed when the pruner has stopped
 	applied   chan error
 	adminSrv  *http.Server
 	adminLn   net.Listener
@@ -104,6 +105,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	g.Settler = settle.New(cfg.PriceBook(), g.Journal, log, meter, g.Metrics)
 	if err := g.openAdmission(); err != nil {
+		g.closeBooks()
+		return nil, err
+	}
+	if err := g.seedBudgets(context.Background()); err != nil {
+		g.closeAdmission()
 		g.closeBooks()
 		return nil, err
 	}
