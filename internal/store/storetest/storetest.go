@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentApply", testConcurrentApply},
 		{"Tenants", testTenants},
 		{"Keys", testKeys},
+		{"ScanEvents", testScanEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
