@@ -41,6 +41,8 @@ type Store interface {
 	Prune(ctx context.Context, before time.Time) (int64, error)
 	// Tenants and their keys (tenants.go).
 	Tenants
+	// The books: balanced ledger transactions and their rollups (ledger.go).
+	Ledger
 	// Backend names the implementation: "sqlite" or "postgres".
 	Backend() string
 	Close() error
