@@ -56,7 +56,7 @@ func TestMarginPercent(t *testing.T) {
 		{2, 3, "66.67"},
 		{-1, 3, "-33.33"},
 		{1, 8, "12.50"},
-		{1, 16000, "0.01"},  // 0.00625% rounds half away from zero
+		{1, 16000, "0.01"},   // 0.00625% rounds half away from zero
 		{-1, 16000, "-0.01"}, // symmetric
 		{1, 800000, "0.00"},
 		{-1, 800000, "0.00"}, // no "-0.00"
