@@ -59,7 +59,7 @@ func (g *Gateway) openBooks(ctx context.Context) (err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	g.stopApply = cancel
 	g.applied = make(chan error, 1)
-	go func() { g.applied <- g.Journal.Run(runCtx, g.countApplied(g.Store.Apply), applyBatch, applyEvery) }()
+	go func() { g.applied <- g.Journal.Run(runCtx, g.countApplied(g.postLedger(g.Store.Apply)), applyBatch, applyEvery) }()
 	g.pruned = make(chan struct{})
 	go func() { defer close(g.pruned); g.runPrune(runCtx) }()
 
