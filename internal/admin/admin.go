@@ -64,6 +64,7 @@ type Handler struct {
 //	GET /admin/v1/usage    usage grouped by deployment|model|key|tenant|provider|day|hour
 //	GET /admin/v1/events   one request's attempts (?request_id=)
 //	/admin/v1/tenants…, /admin/v1/keys…   tenants and their keys (tenants.go)
+//	GET /admin/v1/reports/usage|revenue|margin   reports (reports.go)
 func New(o Options) *Handler {
 	h := &Handler{mux: http.NewServeMux(), token: sha256.Sum256([]byte(o.Token)), open: o.Token == "",
 		store: o.Store, log: o.Log, now: o.Now, keys: o.Tenants, ring: o.Keyring, onChange: o.OnChange}
@@ -76,6 +77,7 @@ func New(o Options) *Handler {
 	h.mux.Handle("GET /admin/v1/usage", h.authed(h.usage))
 	h.mux.Handle("GET /admin/v1/events", h.authed(h.events))
 	h.tenantRoutes()
+	h.reportRoutes()
 	if o.Metrics != nil {
 		h.mux.Handle("GET /metrics", h.authed(o.Metrics.ServeHTTP))
 	}
