@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tenants", testTenants},
 		{"Keys", testKeys},
 		{"ScanEvents", testScanEvents},
+		{"RecentEvents", testRecentEvents},
 		{"Ledger", testLedger},
 	}
 	for _, tc := range tests {
