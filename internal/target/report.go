@@ -18,8 +18,25 @@ var statusColumns = []string{"target", "metric", "segment", "period", "goal", "a
 	"expected", "low", "high", "state"}
 
 func (s Status) values() []string {
+	est := s.Format
+	if s.Unit == "usd" {
+		est = cents
+	}
 	return []string{s.Target, string(s.Metric), s.Segment, s.Period, s.Format(s.Goal), s.Format(s.Actual),
-		pct(s.Elapsed), pct(s.Pace), s.Format(s.Expected), s.Format(s.Low), s.Format(s.High), s.state()}
+		pct(s.Elapsed), pct(s.Pace), est(s.Expected), est(s.Low), est(s.High), s.state()}
+}
+
+// cents shows a forecast in USD to the cent: it is an estimate, and nine
+// decimals would claim a precision it does not have. Actuals keep theirs.
+func cents(v int64) string {
+	const cent = int64(money.PerDollar) / 100
+	r := v / cent * cent
+	if rem := v - r; 2*rem >= cent {
+		r += cent
+	} else if 2*rem <= -cent {
+		r -= cent
+	}
+	return money.Nanos(r).String()
 }
 
 func (s Status) state() string {
@@ -72,7 +89,7 @@ var backtestColumns = []string{"period", "as_of", "forecast", "low", "high", "ac
 func WriteBacktest(w io.Writer, format string, rows []forecast.BacktestRow, usd bool) error {
 	f := func(v int64) string {
 		if usd {
-			return money.Nanos(v).String()
+			return cents(v)
 		}
 		return strconv.FormatInt(v, 10)
 	}
