@@ -108,6 +108,13 @@ func (tk *tenantKeys) adopt(dp *dataPlane) {
 // the merged constraints into the serving routes (not at start-up, before
 // they exist: adopt merges them into the data plane being built).
 func (tk *tenantKeys) load(ctx context.Context, publish bool) error {
+	if publish {
+		// The reload lock first, as Reload takes it before adopt takes
+		// tk.mu: a config reload swaps routes, keyring and constraints
+		// too, and neither swap may undo the other.
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+	}
 	tk.mu.Lock()
 	defer tk.mu.Unlock()
 	st := tk.g.Store
@@ -164,11 +171,7 @@ func (tk *tenantKeys) load(ctx context.Context, publish bool) error {
 		merged = map[string]*route.Constraints{}
 	}
 	maps.Copy(merged, cons)
-	// Under the reload lock: a config reload swaps routes, keyring and
-	// constraints too, and must not be undone by this swap.
-	reloadMu.Lock()
 	tk.g.API.SetRoutes(tk.g.API.Routes(), tk.ring, merged)
-	reloadMu.Unlock()
 	return nil
 }
 
