@@ -1,0 +1,63 @@
+// Formatting and small DOM helpers shared by the pages.
+
+// Okabe–Ito, in the order series are assigned.
+export const palette = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+
+export const nanosToUSD = (n) => Number(n || 0) / 1e9;
+
+export function usd(v) {
+  const x = Number(v || 0);
+  const a = Math.abs(x);
+  const d = a >= 100 ? 0 : a >= 1 ? 2 : a >= 0.01 ? 4 : 6;
+  return (x < 0 ? '-$' : '$') + a.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+}
+
+export const int = (v) => Number(v || 0).toLocaleString('en-US');
+
+export function pct(num, den) {
+  if (!den) return '–';
+  return (100 * num / den).toFixed(1) + '%';
+}
+
+export function when(t) {
+  if (!t) return '–';
+  const d = new Date(t);
+  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+// el builds an element: el('td', {class: 'num'}, 'text', child...). Text is
+// always set as text, never as HTML, so names from the API cannot inject.
+export function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    // Through the CSSOM: the CSP refuses style attributes, not style properties.
+    else if (k === 'style') e.style.cssText = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) if (k !== undefined && k !== null) e.append(k instanceof Node ? k : String(k));
+  return e;
+}
+
+// table renders rows under columns [{label, get(row), num, cls(row)}].
+export function table(columns, rows, { onRow, selected } = {}) {
+  if (!rows.length) return el('p', { class: 'note' }, 'Nothing yet.');
+  const head = el('tr', {}, columns.map((c) => el('th', { class: c.num ? 'num' : null }, c.label)));
+  const body = rows.map((r) => {
+    const tr = el('tr', { class: selected && selected(r) ? 'sel' : null },
+      columns.map((c) => {
+        const v = c.get(r);
+        return el('td', { class: [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].join(' ').trim() || null }, v instanceof Node ? v : (v ?? '–'));
+      }));
+    if (onRow) { tr.style.cursor = 'pointer'; tr.addEventListener('click', () => onRow(r)); }
+    return tr;
+  });
+  return el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, body)));
+}
+
+export function replace(id, ...kids) {
+  const n = document.getElementById(id);
+  n.replaceChildren(...kids);
+  return n;
+}
