@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/plan"
 	"github.com/switchyard/switchyard/internal/report"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/usage"
@@ -43,6 +44,8 @@ type Options struct {
 	// Metrics serves GET /metrics (Prometheus), behind the token like every
 	// admin route; nil: 404.
 	Metrics http.Handler
+	// Plans holds the plans and assignments in force (plans.go); nil: 503.
+	Plans *plan.Live
 }
 
 // Handler is the admin listener's handler.
@@ -77,6 +80,7 @@ func New(o Options) *Handler {
 	h.mux.Handle("GET /admin/v1/usage", h.authed(h.usage))
 	h.mux.Handle("GET /admin/v1/events", h.authed(h.events))
 	h.tenantRoutes()
+	h.planRoutes(o.Plans) // plans.go
 	h.reportRoutes()
 	if o.Metrics != nil {
 		h.mux.Handle("GET /metrics", h.authed(o.Metrics.ServeHTTP))
