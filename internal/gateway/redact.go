@@ -28,6 +28,18 @@ func redact(h slog.Handler) slog.Handler {
 func (h redacting) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
 
 func (h redacting) Handle(ctx context.Context, r slog.Record) error {
+	// Most lines (the access log's) need nothing changed: pass them on
+	// without copying the record.
+	dirty := scrubText(r.Message) != r.Message
+	if !dirty {
+		r.Attrs(func(a slog.Attr) bool {
+			dirty = !scrubAttr(a).Equal(a)
+			return !dirty
+		})
+	}
+	if !dirty {
+		return h.next.Handle(ctx, r)
+	}
 	clean := slog.NewRecord(r.Time, r.Level, scrubText(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		clean.AddAttrs(scrubAttr(a))

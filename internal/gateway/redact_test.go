@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -51,6 +52,25 @@ func TestRedactingHandler(t *testing.T) {
 				if strings.Contains(out, s) {
 					t.Errorf("line carries %q: %s", s, out)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkAccessLine is the redacting handler's cost on an access-log line
+// with nothing to redact, over the JSON handler's own.
+func BenchmarkAccessLine(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		h    slog.Handler
+	}{{"json", slog.NewJSONHandler(io.Discard, nil)}, {"redacting", redact(slog.NewJSONHandler(io.Discard, nil))}} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := slog.New(tc.h)
+			b.ReportAllocs()
+			for b.Loop() {
+				l.Info("request", "request_id", "req_0123456789abcdef01234567", "key", "prod", "op", "chat", "model", "gpt",
+					"stream", true, "status", 200, "deployment", "east/gpt", "attempts", 1, "prompt_tokens", 1200,
+					"completion_tokens", 300, "cost_usd", "0.0042", "duration_ms", 812.5)
 			}
 		})
 	}
