@@ -66,6 +66,9 @@ func NewBooks(report string, q Query, rows []store.BooksRow) *Books {
 	}
 	var t store.BooksRow
 	for _, r := range rows {
+		if report == "revenue" && r.Revenue == 0 && r.Requests == 0 {
+			continue // cost alone: the margin report's
+		}
 		b.Rows = append(b.Rows, line(r))
 		t.Revenue += r.Revenue
 		t.Cost += r.Cost
