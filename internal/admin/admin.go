@@ -44,6 +44,9 @@ type Options struct {
 	// Metrics serves GET /metrics (Prometheus), behind the token like every
 	// admin route; nil: 404.
 	Metrics http.Handler
+	// Deployments reports the routing table's live state for
+	// GET /admin/v1/deployments (deployments.go); nil: 404.
+	Deployments Deployments
 	// Plans holds the plans and assignments in force (plans.go); nil: 503.
 	Plans *plan.Live
 }
@@ -65,7 +68,8 @@ type Handler struct {
 // New returns the admin handler. Its routes, in one table:
 //
 //	GET /admin/v1/usage    usage grouped by deployment|model|key|tenant|provider|day|hour
-//	GET /admin/v1/events   one request's attempts (?request_id=)
+//	GET /admin/v1/events   one request's attempts (?request_id=), or the latest events (recent.go)
+//	GET /admin/v1/deployments, /ui/   live routing state and the dashboard (dashboard.go)
 //	/admin/v1/tenants…, /admin/v1/keys…   tenants and their keys (tenants.go)
 //	GET /admin/v1/reports/usage|revenue|margin   reports (reports.go)
 func New(o Options) *Handler {
@@ -80,6 +84,7 @@ func New(o Options) *Handler {
 	h.mux.Handle("GET /admin/v1/usage", h.authed(h.usage))
 	h.mux.Handle("GET /admin/v1/events", h.authed(h.events))
 	h.tenantRoutes()
+	h.dashboardRoutes(o.Deployments) // dashboard.go
 	h.planRoutes(o.Plans) // plans.go
 	h.reportRoutes()
 	if o.Metrics != nil {
@@ -156,7 +161,7 @@ func (h *Handler) usage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("request_id")
 	if id == "" {
-		writeError(w, http.StatusBadRequest, "bad_query", "request_id is required: GET /admin/v1/events?request_id=req_…")
+		h.recentEvents(w, r)
 		return
 	}
 	es, err := h.store.Events(r.Context(), id)
