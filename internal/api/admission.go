@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/admit"
 	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/wire"
 	"github.com/switchyard/switchyard/internal/wire/openai"
 )
@@ -66,14 +67,20 @@ func (c *call) finishAdmission() {
 // worstCost is what the request could cost at the dearest deployment of its
 // model (fallbacks included) it may be routed to: the amount a budget holds.
 func (c *call) worstCost(prompt, out int64, now time.Time) money.Nanos {
-	var worst money.Nanos
 	u := wire.Usage{Prompt: prompt, Completion: out}
-	for _, m := range c.model.Chain {
+	dearest := func(m *route.Model, worst money.Nanos) money.Nanos {
 		for _, d := range m.Deployments {
 			if v, ok := d.Price.At(now); ok {
 				worst = max(worst, v.Rates.Cost(u))
 			}
 		}
+		return worst
+	}
+	// Chain holds the fallbacks only, not the model itself: without it, a
+	// model with no fallbacks held nothing and its budgets never refused.
+	worst := dearest(c.model, 0)
+	for _, m := range c.model.Chain {
+		worst = dearest(m, worst)
 	}
 	return worst
 }
