@@ -100,6 +100,8 @@ The same report is served at GET /admin/v1/usage on the admin listener.`,
 	f.register(usage, "deployment")
 	cmd.AddCommand(usage)
 	cmd.AddCommand(booksCmds()...)
+	cmd.AddCommand(reportCommitmentsCmd())
+	cmd.AddCommand(reportFocusCmd())
 	cmd.AddCommand(reportTargetsCmd()) // report_targets.go
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/focus"
 	"github.com/switchyard/switchyard/internal/plan"
 	"github.com/switchyard/switchyard/internal/report"
 	"github.com/switchyard/switchyard/internal/store"
@@ -44,6 +45,9 @@ type Options struct {
 	// Metrics serves GET /metrics (Prometheus), behind the token like every
 	// admin route; nil: 404.
 	Metrics http.Handler
+	// Catalog gives the config's commitments and providers for the
+	// commitments report and the FOCUS export (commitments.go); nil: none.
+	Catalog func() focus.Catalog
 	// Deployments reports the routing table's live state for
 	// GET /admin/v1/deployments (deployments.go); nil: 404.
 	Deployments Deployments
@@ -87,6 +91,7 @@ func New(o Options) *Handler {
 	h.dashboardRoutes(o.Deployments) // dashboard.go
 	h.planRoutes(o.Plans) // plans.go
 	h.reportRoutes()
+	h.commitmentRoutes(o.Catalog)
 	if o.Metrics != nil {
 		h.mux.Handle("GET /metrics", h.authed(o.Metrics.ServeHTTP))
 	}
