@@ -79,7 +79,7 @@ The same report is served at GET /admin/v1/reports/targets.`,
 				return err
 			}
 			defer st.Close()
-			ss := target.New(target.Options{Usage: st, Tenants: st}).Evaluate(ctx, goals)
+			ss := target.New(target.Options{Usage: st, Books: target.BooksFor(st), Tenants: st}).Evaluate(ctx, goals)
 			return target.WriteStatuses(cmd.OutOrStdout(), form, ss)
 		},
 	}
@@ -103,9 +103,9 @@ func openTargetStore(ctx context.Context, f *reportFlags) (store.Store, error) {
 }
 
 // dailyRevenue is the store's revenue per day over all its history, from
-// the pass-through books until plans land.
+// its ledger.
 func dailyRevenue(ctx context.Context, st store.Store) ([]forecast.Point, error) {
-	rows, err := target.PassThrough{Usage: st}.Money(ctx, store.UsageQuery{GroupBy: []string{"day"}})
+	rows, err := target.BooksFor(st).Money(ctx, store.UsageQuery{GroupBy: []string{"day"}})
 	if err != nil {
 		return nil, err
 	}

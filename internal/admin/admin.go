@@ -53,6 +53,9 @@ type Options struct {
 	Deployments Deployments
 	// Plans holds the plans and assignments in force (plans.go); nil: 503.
 	Plans *plan.Live
+	// Targets evaluates the configured targets for
+	// /admin/v1/reports/targets (targets.go); nil: 503.
+	Targets Targets
 }
 
 // Handler is the admin listener's handler.
@@ -92,6 +95,7 @@ func New(o Options) *Handler {
 	h.planRoutes(o.Plans) // plans.go
 	h.reportRoutes()
 	h.commitmentRoutes(o.Catalog)
+	h.targetRoutes(o.Targets) // targets.go
 	if o.Metrics != nil {
 		h.mux.Handle("GET /metrics", h.authed(o.Metrics.ServeHTTP))
 	}

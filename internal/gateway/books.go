@@ -147,7 +147,8 @@ func (g *Gateway) listenAdmin() error {
 	g.adminLn = ln
 	g.adminSrv = &http.Server{
 		Handler: admin.New(admin.Options{Token: c.Token, Store: g.Store, Log: g.log,
-			Tenants: g.Store, Keyring: g.tenants.keyring(), OnChange: g.tenants.changed, Metrics: g.Metrics.Handler()}),
+			Tenants: g.Store, Keyring: g.tenants.keyring(), OnChange: g.tenants.changed, Metrics: g.Metrics.Handler(),
+			Targets: g.targetStatuses}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -178,6 +178,7 @@ func (g *Gateway) Serve() error {
 		}
 	}
 	g.API.SetReady(true)
+	defer g.startTargets()() // targets.go: evaluated and alerted on while serving
 	go func() {
 		if err := g.adminSrv.Serve(g.adminLn); !errors.Is(err, http.ErrServerClosed) {
 			g.log.Error("admin listener stopped", "err", err)

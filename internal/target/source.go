@@ -171,3 +171,35 @@ func day(s string) time.Time {
 	t, _ := time.Parse(time.DateOnly, s)
 	return t
 }
+
+// LedgerReader reads the ledger's rollups (the store keeps them).
+type LedgerReader interface {
+	Books(ctx context.Context, q store.BooksQuery) ([]store.BooksRow, error)
+}
+
+// Ledger is the Books of the double-entry ledger: revenue at each
+// tenant's plan, cost as the clouds billed it.
+type Ledger struct{ Reader LedgerReader }
+
+// Money reads the ledger grouped as q asks (every Usage dimension but
+// key_name is a ledger dimension too).
+func (l Ledger) Money(ctx context.Context, q store.UsageQuery) ([]MoneyRow, error) {
+	rows, err := l.Reader.Books(ctx, store.BooksQuery{From: q.From, To: q.To, GroupBy: q.GroupBy})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MoneyRow, len(rows))
+	for i, r := range rows {
+		out[i] = MoneyRow{Group: r.Group, Revenue: r.Revenue, Cost: r.Cost}
+	}
+	return out, nil
+}
+
+// BooksFor is the ledger when u keeps one (both stores do), else
+// pass-through.
+func BooksFor(u Usage) Books {
+	if l, ok := u.(LedgerReader); ok {
+		return Ledger{Reader: l}
+	}
+	return PassThrough{Usage: u}
+}
