@@ -23,7 +23,7 @@ Start with "switchyard demo": it needs no configuration and no accounts.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), demoCmd(), emulateCmd(), simulateCmd(), reportCmd(), tenantsCmd(), keysCmd(), configCmd(), versionCmd())
+	root.AddCommand(serveCmd(), demoCmd(), emulateCmd(), simulateCmd(), reportCmd(), whatifCmd(), tenantsCmd(), keysCmd(), configCmd(), versionCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "switchyard:", err)
 		os.Exit(1)
