@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/focus"
 	"github.com/switchyard/switchyard/internal/plan"
 	"github.com/switchyard/switchyard/internal/report"
 	"github.com/switchyard/switchyard/internal/store"
@@ -44,11 +45,17 @@ type Options struct {
 	// Metrics serves GET /metrics (Prometheus), behind the token like every
 	// admin route; nil: 404.
 	Metrics http.Handler
+	// Catalog gives the config's commitments and providers for the
+	// commitments report and the FOCUS export (commitments.go); nil: none.
+	Catalog func() focus.Catalog
 	// Deployments reports the routing table's live state for
 	// GET /admin/v1/deployments (deployments.go); nil: 404.
 	Deployments Deployments
 	// Plans holds the plans and assignments in force (plans.go); nil: 503.
 	Plans *plan.Live
+	// Targets evaluates the configured targets for
+	// /admin/v1/reports/targets (targets.go); nil: 503.
+	Targets Targets
 }
 
 // Handler is the admin listener's handler.
@@ -84,9 +91,11 @@ func New(o Options) *Handler {
 	h.mux.Handle("GET /admin/v1/usage", h.authed(h.usage))
 	h.mux.Handle("GET /admin/v1/events", h.authed(h.events))
 	h.tenantRoutes()
-	h.dashboardRoutes(o.Deployments) // dashboard.go
+	h.dashboardRoutes(o.Deployments)
 	h.planRoutes(o.Plans) // plans.go
 	h.reportRoutes()
+	h.commitmentRoutes(o.Catalog)
+	h.targetRoutes(o.Targets) // targets.go
 	if o.Metrics != nil {
 		h.mux.Handle("GET /metrics", h.authed(o.Metrics.ServeHTTP))
 	}

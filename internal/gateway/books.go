@@ -148,7 +148,8 @@ func (g *Gateway) listenAdmin() error {
 	g.adminSrv = &http.Server{
 		Handler: admin.New(admin.Options{Token: c.Token, Store: g.Store, Log: g.log,
 			Tenants: g.Store, Keyring: g.tenants.keyring(), OnChange: g.tenants.changed, Metrics: g.Metrics.Handler(),
-			Deployments: admin.RouteDeployments(g.Table)}),
+			Deployments: admin.RouteDeployments(g.Table),
+			Targets: g.targetStatuses}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
