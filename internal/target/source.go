@@ -184,7 +184,7 @@ type Ledger struct{ Reader LedgerReader }
 // Money reads the ledger grouped as q asks (every Usage dimension but
 // key_name is a ledger dimension too).
 func (l Ledger) Money(ctx context.Context, q store.UsageQuery) ([]MoneyRow, error) {
-	rows, err := l.Reader.Books(ctx, store.BooksQuery{From: q.From, To: q.To, GroupBy: q.GroupBy})
+	rows, err := l.Reader.Books(ctx, store.BooksQuery(q))
 	if err != nil {
 		return nil, err
 	}
