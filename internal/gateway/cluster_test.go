@@ -1,0 +1,320 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/emulate"
+	"github.com/switchyard/switchyard/internal/gateway"
+	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// The cluster acceptance tests of issue 9: replicas are gateway.Gateway
+// instances, each with its own data directory, over one Postgres schema
+// (replicaPostgres) and one Redis.
+//
+// Redis isolation: the gateway keeps its Redis keys under fixed prefixes,
+// and every key names its scope ("tenant:t_…", "key:k_…"). Tenant and key
+// ids are random, so tests sharing one Redis never touch each other's books;
+// forgetScopes deletes a test's keys when it ends. Tests that break Redis
+// run their own redis-server.
+
+const clusterToken = "admin-token-cluster"
+
+// cent is what every request of the budget race costs: max_tokens output
+// tokens at centOutput, input free.
+const (
+	cent          = money.PerDollar / 100
+	raceMaxTokens = 10
+	centOutput    = money.Price(int64(cent) / raceMaxTokens)
+)
+
+// sharedRedis is the redis:// URL of the Redis the tests share
+// (SWITCHYARD_TEST_REDIS, host:port, default 127.0.0.1:6379); it skips, or
+// fails under SWITCHYARD_REQUIRE_SERVICES=1, when nothing answers there.
+func sharedRedis(t *testing.T) (string, *redis.Client) {
+	t.Helper()
+	addr := os.Getenv("SWITCHYARD_TEST_REDIS")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	url := addr
+	if !strings.Contains(url, "://") {
+		url = "redis://" + addr
+	}
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("SWITCHYARD_TEST_REDIS %q: %v", addr, err)
+	}
+	c := redis.NewClient(o)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		msg := fmt.Sprintf("no Redis at %s (%v): set SWITCHYARD_TEST_REDIS=host:port", addr, err)
+		if os.Getenv("SWITCHYARD_REQUIRE_SERVICES") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(func() { c.Close() })
+	return url, c
+}
+
+// forgetScopes deletes, when the test ends, every Redis key that names one
+// of ids (a tenant's or key's books and windows).
+func forgetScopes(t *testing.T, c *redis.Client, ids ...string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, id := range ids {
+			iter := c.Scan(ctx, 0, "*"+id+"*", 1000).Iterator()
+			for iter.Next(ctx) {
+				c.Del(ctx, iter.Val())
+			}
+		}
+	})
+}
+
+// clusterConfig is one replica's config: the "chat" model on the emulator,
+// priced so that raceMaxTokens output tokens cost one cent and input is
+// free, over pg (empty: the replica's own SQLite) and redisURL (empty: one
+// node, limits and budgets in memory).
+func clusterConfig(emuURL, pg, redisURL string, failOpen bool) *config.Config {
+	d := deployment("cloud", "native-model")
+	d.Price = config.Price{Input: 0, Output: centOutput, Set: config.PriceFields{Input: true, Output: true}}
+	cfg := baseConfig([]config.Provider{providerFor("cloud", emulate.OpenAI, emuURL)}, config.Model{Name: "chat", Deployments: []config.Deployment{d}})
+	cfg.Admin.Token = clusterToken
+	cfg.Store.Postgres = pg
+	cfg.KeysPepper = "a-pepper-the-cluster-shares"
+	cfg.Cluster.Redis = redisURL
+	cfg.Cluster.FailOpen = failOpen
+	return cfg
+}
+
+// startReplicas starts n gateways from mk, each with its own data directory.
+func startReplicas(t *testing.T, n int, mk func() *config.Config) []*gateway.Gateway {
+	t.Helper()
+	var gs []*gateway.Gateway
+	for range n {
+		g, _, _ := startLogged(t, mk())
+		gs = append(gs, g)
+	}
+	return gs
+}
+
+// newTenantKey creates a tenant and a key on gs[0] with the given JSON
+// bodies and waits until every replica accepts the key (GET /v1/key, which
+// costs nothing). It returns the tenant id, key id and secret.
+func newTenantKey(t *testing.T, gs []*gateway.Gateway, tenant, key string) (tid, kid, secret string) {
+	t.Helper()
+	tid = mustAdmin(t, gs[0], clusterToken, 201, "POST", "/admin/v1/tenants", tenant)["id"].(string)
+	k := mustAdmin(t, gs[0], clusterToken, 201, "POST", "/admin/v1/tenants/"+tid+"/keys", key)
+	kid, secret = k["id"].(string), k["key"].(string)
+	for _, g := range gs {
+		eventually(t, "the key reaches every replica", func() bool {
+			code, _ := keyInfo(t, g, secret)
+			return code == http.StatusOK
+		})
+	}
+	return tid, kid, secret
+}
+
+// answer is what the tests read of a chat completion or its refusal.
+type answer struct {
+	Status     int
+	RetryAfter string
+	Finish     string
+	Completion int64
+	Code, Type string
+	Message    string
+}
+
+// hammer is an HTTP client for many concurrent requests: one connection
+// per request in flight, kept for the next.
+var hammer = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 2 * time.Minute}
+
+// chatRaw sends one chat completion asking for raceMaxTokens tokens.
+func chatRaw(g *gateway.Gateway, key string) (answer, error) {
+	body := `{"model":"chat","max_tokens":` + strconv.Itoa(raceMaxTokens) + `,"messages":[{"role":"user","content":"Spend one cent."}]}`
+	req, _ := http.NewRequest("POST", g.URL()+"/chat/completions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hammer.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return answer{}, err
+	}
+	var out struct {
+		Choices []struct {
+			FinishReason string `json:"finish_reason"`
+		} `json:"choices"`
+		Usage struct {
+			Completion int64 `json:"completion_tokens"`
+		} `json:"usage"`
+		Error *struct {
+			Message, Type string
+			Code          string
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return answer{}, fmt.Errorf("status %d, body %q: %w", resp.StatusCode, b, err)
+	}
+	a := answer{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"), Completion: out.Usage.Completion}
+	if len(out.Choices) > 0 {
+		a.Finish = out.Choices[0].FinishReason
+	}
+	if out.Error != nil {
+		a.Code, a.Type, a.Message = out.Error.Code, out.Error.Type, out.Error.Message
+	}
+	return a, nil
+}
+
+// parseUSD reads a decimal dollar string ("0.99", "1") as nano-dollars.
+func parseUSD(t *testing.T, s string) money.Nanos {
+	t.Helper()
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 9 {
+		t.Fatalf("USD %q: more than nine decimals", s)
+	}
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("USD %q does not parse", s)
+	}
+	return money.Nanos(w)*money.PerDollar + money.Nanos(f)
+}
+
+// budgetRace is the budget race of issue 9 over gs: a tenant with a $1.00
+// hard monthly budget sends 1,000 concurrent requests, spread over the
+// replicas, each costing exactly one cent (the emulator answers max_tokens
+// tokens, so the worst case held at admission is the actual cost). Spend
+// never exceeds $1.00, 95 to 100 succeed, every other one is a 402 naming
+// the budget, and afterwards no hold is left.
+func budgetRace(t *testing.T, gs []*gateway.Gateway) (tid, kid string) {
+	t.Helper()
+	const requests = 1000
+	tid, kid, secret := newTenantKey(t, gs, `{"name":"race","budget":{"usd":"1.00","period":"month","hard":true}}`, `{"name":"racer"}`)
+
+	answers := make([]answer, requests)
+	errs := make([]error, requests)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			answers[i], errs[i] = chatRaw(gs[i%len(gs)], secret)
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	succeeded, refused, other := 0, 0, 0
+	for i, a := range answers {
+		switch {
+		case errs[i] != nil:
+			t.Errorf("request %d: %v", i, errs[i])
+		case a.Status == http.StatusOK:
+			succeeded++
+			if a.Completion != raceMaxTokens || a.Finish != "length" {
+				t.Errorf("request %d: %d completion tokens, finish %q; want %d and length (the cost must equal the hold)",
+					i, a.Completion, a.Finish, raceMaxTokens)
+			}
+		case a.Status == http.StatusPaymentRequired && a.Code == "budget_exceeded" && strings.Contains(a.Message, "tenant:"+tid) &&
+			strings.Contains(a.Message, "month"):
+			refused++
+		default:
+			if other++; other <= 5 { // the first few tell why
+				t.Errorf("request %d: %+v, want 200 or a 402 naming budget tenant:%s", i, a, tid)
+			}
+		}
+	}
+	t.Logf("%d replica(s): %d of %d succeeded, %d refused by the budget", len(gs), succeeded, requests, refused)
+	if succeeded < 95 || succeeded > 100 {
+		t.Errorf("%d succeeded, want 95 to 100 at one cent each under $1.00", succeeded)
+	}
+	if succeeded+refused != requests {
+		t.Errorf("%d succeeded + %d refused by the budget != %d", succeeded, refused, requests)
+	}
+
+	// No hold is left on any replica, and the books say what was served.
+	ctx := context.Background()
+	set := access.Budget{USD: money.PerDollar, Period: "month", Hard: true}
+	for i, g := range gs {
+		b, ok := g.Admitter.Budget("tenant:"+tid, set)
+		if !ok {
+			t.Fatal("the tenant's budget does not parse")
+		}
+		eventually(t, fmt.Sprintf("replica %d's holds settle", i), func() bool {
+			st, err := g.Admitter.Budgets.Status(ctx, b, time.Now())
+			return err == nil && st.Held == 0
+		})
+		st, _ := g.Admitter.Budgets.Status(ctx, b, time.Now())
+		if want := money.Nanos(succeeded) * cent; st.Spent != want || st.Spent > money.PerDollar {
+			t.Errorf("replica %d: budget spent %s, want %s (≤ $1.00)", i, st.Spent, want)
+		}
+		_, info := keyInfo(t, g, secret)
+		spent, _ := info["data"].(map[string]any)["budget"].(map[string]any)["spend_usd"].(string)
+		if s := parseUSD(t, spent); s != money.Nanos(succeeded)*cent || s > money.PerDollar {
+			t.Errorf("replica %d: GET /v1/key spend_usd %q, want %s", i, spent, money.Nanos(succeeded)*cent)
+		}
+	}
+
+	// The store (shared, or the one node's) has every served request, at
+	// one cent each, and nothing more.
+	var row store.UsageRow
+	eventually(t, "every served request reaches the store", func() bool {
+		rows, err := gs[0].Store.Usage(ctx, store.UsageQuery{GroupBy: []string{"tenant"}})
+		if err != nil {
+			return false
+		}
+		for _, r := range rows {
+			if r.Group["tenant"] == tid {
+				row = r
+			}
+		}
+		return row.Completed == int64(succeeded)
+	})
+	if row.Cost > money.PerDollar || row.Cost != money.Nanos(succeeded)*cent || row.Attempts != int64(succeeded) {
+		t.Errorf("store: tenant %s cost %s over %d attempts, want %s over %d (≤ $1.00)", tid, row.Cost, row.Attempts,
+			money.Nanos(succeeded)*cent, succeeded)
+	}
+	return tid, kid
+}
+
+// TestBudgetRaceOneNode: the budget race on one gateway, limits and
+// budgets in memory.
+func TestBudgetRaceOneNode(t *testing.T) {
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	gs := startReplicas(t, 1, func() *config.Config { return clusterConfig(emu.URL, "", "", false) })
+	budgetRace(t, gs)
+}
+
+// TestBudgetRaceAcrossReplicas: the budget race over two replicas sharing
+// Postgres and Redis, requests alternating between them.
+func TestBudgetRaceAcrossReplicas(t *testing.T) {
+	pg := replicaPostgres(t)
+	rurl, rc := sharedRedis(t)
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	gs := startReplicas(t, 2, func() *config.Config { return clusterConfig(emu.URL, pg, rurl, false) })
+	tid, kid := budgetRace(t, gs)
+	forgetScopes(t, rc, tid, kid)
+}
