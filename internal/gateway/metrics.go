@@ -16,56 +16,56 @@ import (
 // the retry budget, the journal's lag, shedding, Redis) is read at scrape
 // time through the gateway, so the pieces it reads may be built after it.
 func (g *Gateway) openMetrics() {
-	g.Metrics = metrics.New(metrics.Options{
-		TenantsTopN: g.cfg.Metrics.TenantsTopN,
-		Process:     true,
-		State: metrics.State{
-			Table: func() *route.Table {
-				if g.API == nil {
-					return g.Routes
-				}
-				return g.Table()
-			},
-			JournalLag: func() int64 {
-				if g.Journal == nil {
-					return 0
-				}
-				return g.Journal.Lag()
-			},
-			InFlight: func() int64 {
-				if g.shed == nil {
-					return 0
-				}
-				return g.shed.InFlight()
-			},
-			Shed: func() int64 {
-				if g.shed == nil {
-					return 0
-				}
-				return g.shed.Shed()
-			},
-			ConnsRefused: func() int64 {
-				if l, ok := g.ln.(*listen.Listener); ok {
-					return l.Refused()
-				}
-				return 0
-			},
-			LimitsDown: func() bool {
-				if g.Admitter == nil {
-					return false
-				}
-				f, ok := g.Admitter.Limits.(*limit.Fallback)
-				return ok && f.Unavailable()
-			},
-			BudgetsDown: func() bool {
-				if g.Admitter == nil {
-					return false
-				}
-				f, ok := g.Admitter.Budgets.(*budget.Fallback)
-				return ok && f.Down()
-			},
+	state := metrics.State{
+		Table: func() *route.Table {
+			if g.API == nil {
+				return g.Routes
+			}
+			return g.Table()
 		},
-	})
+		JournalLag: func() int64 {
+			if g.Journal == nil {
+				return 0
+			}
+			return g.Journal.Lag()
+		},
+		InFlight: func() int64 {
+			if g.shed == nil {
+				return 0
+			}
+			return g.shed.InFlight()
+		},
+		Shed: func() int64 {
+			if g.shed == nil {
+				return 0
+			}
+			return g.shed.Shed()
+		},
+		ConnsRefused: func() int64 {
+			if l, ok := g.ln.(*listen.Listener); ok {
+				return l.Refused()
+			}
+			return 0
+		},
+	}
+	// The shared backend's state exists only in a cluster.
+	if g.cfg.Cluster.Redis != "" {
+		state.LimitsDown = func() bool {
+			if g.Admitter == nil {
+				return false
+			}
+			f, ok := g.Admitter.Limits.(*limit.Fallback)
+			return ok && f.Unavailable()
+		}
+		state.BudgetsDown = func() bool {
+			if g.Admitter == nil {
+				return false
+			}
+			f, ok := g.Admitter.Budgets.(*budget.Fallback)
+			return ok && f.Down()
+		}
+	}
+	g.Metrics = metrics.New(metrics.Options{TenantsTopN: g.cfg.Metrics.TenantsTopN, Process: true, State: state})
 }
 
 // countApplied wraps the store's Apply so the metrics count the events the

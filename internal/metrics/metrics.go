@@ -95,6 +95,11 @@ func New(o Options) *Metrics {
 	m.revenue = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchyard_revenue_nanodollars_total",
 		Help: "What each tenant is charged, in nano-dollars. Pass-through for now: revenue equals cost until tenant pricing exists."},
 		[]string{"tenant"})
+	// Refusal reasons start at zero, so a rate over them exists before the
+	// first refusal.
+	for _, r := range []string{"rate_limit_exceeded", "request_exceeds_limit", "budget_exceeded", "admission_unavailable"} {
+		m.refusals.WithLabelValues(r)
+	}
 	m.reg.MustRegister(m.requests, m.duration, m.ttft, m.attempts, m.tokens, m.cost, m.refusals, m.applied,
 		m.tenantTok, m.tenantCost, m.revenue)
 
