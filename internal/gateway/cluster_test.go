@@ -318,3 +318,60 @@ func TestBudgetRaceAcrossReplicas(t *testing.T) {
 	tid, kid := budgetRace(t, gs)
 	forgetScopes(t, rc, tid, kid)
 }
+
+// TestRateLimitAcrossReplicas: a 600 RPM key sends 2,000 requests spread
+// over two replicas as fast as they answer; 600 ± 1% are admitted, and
+// every other one is a 429 with Retry-After.
+func TestRateLimitAcrossReplicas(t *testing.T) {
+	const requests, rpm, workers = 2000, 600, 32
+	pg := replicaPostgres(t)
+	rurl, rc := sharedRedis(t)
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	gs := startReplicas(t, 2, func() *config.Config { return clusterConfig(emu.URL, pg, rurl, false) })
+	tid, kid, secret := newTenantKey(t, gs, `{"name":"busy"}`, `{"name":"rpm600","limits":{"rpm":600}}`)
+	forgetScopes(t, rc, tid, kid)
+
+	var mu sync.Mutex
+	admitted, limited := 0, 0
+	next := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				a, err := chatRaw(gs[i%2], secret)
+				mu.Lock()
+				switch {
+				case err != nil:
+					t.Errorf("request %d: %v", i, err)
+				case a.Status == http.StatusOK:
+					admitted++
+				case a.Status == http.StatusTooManyRequests && a.Code == "rate_limit_exceeded" && a.RetryAfter != "":
+					limited++
+				default:
+					t.Errorf("request %d: %+v, want 200 or 429 with Retry-After", i, a)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range requests {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	took := time.Since(start)
+	t.Logf("%d admitted, %d limited, in %v", admitted, limited, took)
+	if took >= time.Minute {
+		// The window slides: past a minute more is rightly admitted.
+		t.Fatalf("2,000 requests took %v, past the one minute the bound holds for", took)
+	}
+	if admitted < rpm*99/100 || admitted > rpm*101/100 {
+		t.Errorf("admitted %d of %d at %d RPM over two replicas, want %d ± 1%%", admitted, requests, rpm, rpm)
+	}
+	if admitted+limited != requests {
+		t.Errorf("%d admitted + %d limited != %d", admitted, limited, requests)
+	}
+}
