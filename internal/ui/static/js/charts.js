@@ -8,8 +8,8 @@ const plots = new Map(); // container id -> {plot, key}
 const dashes = [undefined, [6, 3], [2, 2], [10, 3, 2, 3]];
 
 // timeChart draws series [{label, values}] over xs (Unix seconds) in the
-// element with id; fmtY formats the axis and the legend.
-export function timeChart(id, xs, series, fmtY = (v) => v) {
+// element with id; fmtY formats the legend, fmtAxis the y axis' ticks.
+export function timeChart(id, xs, series, fmtY = (v) => v, fmtAxis = fmtY) {
   const node = document.getElementById(id);
   const key = series.map((s) => s.label).join('\u0000');
   const data = [xs, ...series.map((s) => s.values)];
@@ -34,7 +34,7 @@ export function timeChart(id, xs, series, fmtY = (v) => v) {
       points: { show: xs.length < 60 },
       value: (u, v) => (v == null ? '–' : fmtY(v)),
     }))],
-    axes: [{}, { values: (u, vals) => vals.map(fmtY), size: 70 }],
+    axes: [{}, { values: (u, vals) => vals.map(fmtAxis), size: 64 }],
     scales: { x: { time: true } },
     legend: { live: true },
   }, data, node);

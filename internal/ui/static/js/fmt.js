@@ -12,6 +12,13 @@ export function usd(v) {
   return (x < 0 ? '-$' : '$') + a.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 
+// usdShort is for axis ticks: two significant digits below a dollar.
+export function usdShort(v) {
+  const a = Math.abs(v);
+  if (a === 0) return '$0';
+  return (v < 0 ? '-$' : '$') + (a >= 1 ? a.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(Number(a.toPrecision(2))));
+}
+
 export const int = (v) => Number(v || 0).toLocaleString('en-US');
 
 export function pct(num, den) {

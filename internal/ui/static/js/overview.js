@@ -2,7 +2,7 @@
 // share of traffic, and the books' revenue and margin when the ledger is on.
 import { api, optional, qs } from './api.js';
 import { timeChart } from './charts.js';
-import { el, int, nanosToUSD, palette, pct, replace, usd } from './fmt.js';
+import { el, int, nanosToUSD, palette, pct, replace, usd, usdShort } from './fmt.js';
 
 const periods = { '24h': [24 * 3600, 'hour'], '7d': [7 * 86400, 'hour'], '30d': [30 * 86400, 'day'] };
 
@@ -50,7 +50,7 @@ export async function overview() {
     optional('reports/margin?' + qs({ ...period, group_by: bucket })),
   ]);
   const xs = buckets(from, to, bucket);
-  timeChart('ov-cost', xs, series(usage.rows, split, bucket, xs, (r) => nanosToUSD(r.cost_nanos)), usd);
+  timeChart('ov-cost', xs, series(usage.rows, split, bucket, xs, (r) => nanosToUSD(r.cost_nanos)), usd, usdShort);
   timeChart('ov-req', xs, series(usage.rows, split, bucket, xs, (r) => r.attempts), int);
 
   const t = usage.total;
@@ -72,7 +72,7 @@ export async function overview() {
       if (i === undefined) continue;
       rev[i] += nanosToUSD(r.revenue_nanos); cost[i] += nanosToUSD(r.cost_nanos); margin[i] += nanosToUSD(r.margin_nanos);
     }
-    timeChart('ov-rev', xs, [{ label: 'revenue', values: rev }, { label: 'cost', values: cost }, { label: 'gross margin', values: margin }], usd);
+    timeChart('ov-rev', xs, [{ label: 'revenue', values: rev }, { label: 'cost', values: cost }, { label: 'gross margin', values: margin }], usd, usdShort);
   } else {
     fig.hidden = true;
   }
