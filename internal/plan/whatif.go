@@ -150,6 +150,17 @@ func (w *WhatIf) tenant(id string) *tenantSums {
 func (w *WhatIf) settle(r *request) {
 	t := w.tenant(r.tenant)
 	t.Cost += r.cost
+	// The request's arm under the candidate, answered or not: an arm's
+	// cost is all its requests'.
+	var at *Totals
+	if a, ok := w.After.Assignment(r.tenant, r.latest); ok && a.Arm != "" {
+		k := [2]string{a.Experiment, a.Arm}
+		if at = w.arms[k]; at == nil {
+			at = &Totals{}
+			w.arms[k] = at
+		}
+		at.Cost += r.cost
+	}
 	if !r.answered {
 		return
 	}
@@ -167,15 +178,8 @@ func (w *WhatIf) settle(r *request) {
 	m[0] += int64(b.Revenue)
 	m[1] += int64(a.Revenue)
 	m[2]++
-	if a.Arm != "" {
-		k := [2]string{a.Experiment, a.Arm}
-		at := w.arms[k]
-		if at == nil {
-			at = &Totals{}
-			w.arms[k] = at
-		}
+	if at != nil {
 		at.Requests++
-		at.Cost += r.cost
 		at.RevenueBefore += b.Revenue
 		at.RevenueAfter += a.Revenue
 	}

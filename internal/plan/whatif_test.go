@@ -46,8 +46,8 @@ func TestWhatIf(t *testing.T) {
 	if len(res.Months) != 1 || !res.Months[0].Equal(jan) {
 		t.Errorf("months = %v", res.Months)
 	}
-	if len(res.Arms) != 0 {
-		t.Errorf("arms = %+v (z made no answered request)", res.Arms)
+	if len(res.Arms) != 1 || res.Arms[0].Requests != 0 || res.Arms[0].Tenants != 1 {
+		t.Errorf("arms = %+v (z made one request, unanswered)", res.Arms)
 	}
 
 	// A partial month is not settled; a tenant filter keeps only its own.
