@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/trace"
+	"go.opentelemetry.io/otel"
 )
 
 // openTracing starts the OTLP exporter when tracing.otlp_endpoint is set;
@@ -18,6 +19,10 @@ func (g *Gateway) openTracing() error {
 	}
 	g.tracer = tr
 	if tr != nil {
+		// The SDK reports failed exports to a process-wide handler that
+		// would print unstructured lines to stderr: send them to the log.
+		log := g.log
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("tracing: export failed", "err", err) }))
 		g.log.Info("tracing", "otlp_endpoint", t.OTLPEndpoint, "sample_ratio", t.SampleRatio)
 	}
 	return nil
