@@ -14,8 +14,6 @@ CREATE TABLE ledger_postings (
     PRIMARY KEY (txn_id, seq)
 ) WITHOUT ROWID;
 
-CREATE INDEX ledger_postings_account ON ledger_postings (account);
-
 CREATE TABLE ledger_txns (
     id           TEXT    NOT NULL PRIMARY KEY,
     kind         TEXT    NOT NULL,
@@ -37,11 +35,11 @@ CREATE TABLE ledger_txns (
 );
 
 CREATE INDEX ledger_txns_time ON ledger_txns (time_ns);
-CREATE INDEX ledger_txns_reverses ON ledger_txns (reverses);
+-- Only reversals are looked up by what they reverse.
+CREATE INDEX ledger_txns_reverses ON ledger_txns (reverses) WHERE reverses <> '';
 
 CREATE TRIGGER ledger_txns_balanced BEFORE INSERT ON ledger_txns
-WHEN (SELECT COUNT(*) FROM ledger_postings WHERE txn_id = NEW.id) < 2
-  OR (SELECT SUM(amount) FROM ledger_postings WHERE txn_id = NEW.id) <> 0
+WHEN (SELECT COUNT(*) < 2 OR SUM(amount) <> 0 FROM ledger_postings WHERE txn_id = NEW.id)
 BEGIN SELECT RAISE(ABORT, 'ledger: transaction does not balance'); END;
 
 CREATE TRIGGER ledger_postings_closed BEFORE INSERT ON ledger_postings
