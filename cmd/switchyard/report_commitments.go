@@ -68,7 +68,11 @@ The same report is served at GET /admin/v1/reports/commitments.`,
 			if f.config == "" {
 				return errors.New("commitments come from the config: pass --config FILE")
 			}
-			q, err := report.ParseQuery(f.from, f.to, "", f.form, "table", time.Now())
+			from := f.from
+			if from == "" {
+				from = "1970-01-01" // replaced below: the default depends on --to
+			}
+			q, err := report.ParseQuery(from, f.to, "", f.form, "table", time.Now())
 			if err != nil {
 				return err
 			}

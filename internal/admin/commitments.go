@@ -54,7 +54,11 @@ func terms(cat focus.Catalog) []commit.Terms {
 
 func (h *Handler) commitments(w http.ResponseWriter, r *http.Request, cat focus.Catalog) {
 	v := r.URL.Query()
-	q, err := report.ParseQuery(v.Get("from"), v.Get("to"), "", v.Get("format"), "json", h.now())
+	from := v.Get("from")
+	if from == "" {
+		from = "1970-01-01" // replaced below: the default depends on to
+	}
+	q, err := report.ParseQuery(from, v.Get("to"), "", v.Get("format"), "json", h.now())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_query", err.Error())
 		return
