@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/admin"
+	"github.com/switchyard/switchyard/internal/focus"
 	"github.com/switchyard/switchyard/internal/journal"
 	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/price"
@@ -149,7 +150,7 @@ func (g *Gateway) listenAdmin() error {
 		Handler: admin.New(admin.Options{Token: c.Token, Store: g.Store, Log: g.log,
 			Tenants: g.Store, Keyring: g.tenants.keyring(), OnChange: g.tenants.changed, Metrics: g.Metrics.Handler(),
 			Deployments: admin.RouteDeployments(g.Table),
-			Targets: g.targetStatuses}),
+			Targets: g.targetStatuses, Catalog: g.focusCatalog()}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -162,3 +163,10 @@ func (g *Gateway) listenAdmin() error {
 
 // AdminAddr is the bound admin address, after Listen.
 func (g *Gateway) AdminAddr() string { return g.adminLn.Addr().String() }
+
+// focusCatalog gives the admin reports the commitments and providers of the
+// config the gateway started with (a reload does not change them there).
+func (g *Gateway) focusCatalog() func() focus.Catalog {
+	cat := focus.CatalogFromConfig(g.cfg)
+	return func() focus.Catalog { return cat }
+}
