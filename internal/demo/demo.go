@@ -8,14 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
-	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/emulate"
 	"github.com/switchyard/switchyard/internal/gateway"
-	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -107,7 +106,6 @@ func Run(ctx context.Context, o Options) error {
 		defer srv.Close()
 		c.srv = srv
 	}
-	cfg := demoConfig(cs, o.Listen, o.Key)
 	// The demo's books (journal and store) and admin API are its own and
 	// go when it ends: a demo never reads or leaves a switchyard-data in
 	// the current directory, nor takes the admin port of a real gateway.
@@ -119,8 +117,16 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer os.RemoveAll(tmp)
 		dataDir = tmp
+	} else if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
-	cfg.DataDir, cfg.Admin.Listen, cfg.Admin.Token = dataDir, "127.0.0.1:0", access.NewKey()
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs // the printed commands work from any directory
+	}
+	cfg, cfgFile, err := writeConfig(cs, o.Listen, o.Key, access.NewKey(), dataDir, time.Now().UTC())
+	if err != nil {
+		return err
+	}
 	g, err := gateway.New(cfg, o.Log)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -138,16 +144,20 @@ func Run(ctx context.Context, o Options) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- g.Serve() }()
 
-	printIntro(o.Out, g, cs, o.Key)
-	fmt.Fprintf(o.Out, "Usage lands in %s (journal, then the SQLite store). See it with:\n", dataDir)
-	fmt.Fprintf(o.Out, "  curl -s -H 'Authorization: Bearer %s' 'http://%s/admin/v1/usage?group_by=deployment&format=table'\n", cfg.Admin.Token, g.AdminAddr())
-	if o.Data != "" {
-		fmt.Fprintf(o.Out, "  switchyard report usage --data %s --group-by model,deployment\n", o.Data)
+	tenants, err := openTenants(ctx, "http://"+g.AdminAddr(), cfg.Admin.Token)
+	if err != nil {
+		g.Shutdown(context.Background())
+		return err
 	}
-	fmt.Fprintln(o.Out)
+	printIntro(o.Out, g, cs, o.Key)
+	printBooks(o.Out, g, cfg, cfgFile, tenants, o.Data == "")
 	if o.Requests > 0 {
-		fmt.Fprintf(o.Out, "Sending %d sample requests (chat, streams, tool calls, embeddings)…\n", o.Requests)
-		res := sendTraffic(ctx, g.URL(), o.Key, o.Requests)
+		keys := []string{o.Key}
+		for _, t := range tenants {
+			keys = append(keys, t.key)
+		}
+		fmt.Fprintf(o.Out, "Sending %d sample requests (chat, streams, tool calls, embeddings) with the demo key and the tenants' keys…\n", o.Requests)
+		res := sendTraffic(ctx, g.URL(), keys, o.Requests)
 		fmt.Fprintf(o.Out, "  %d answered, %d failed, in %s\n\n", res.ok, res.failed, res.elapsed.Round(time.Millisecond))
 		waitApplied(g)
 		if err := printSummary(o.Out, g, g.Store); err != nil {
@@ -195,64 +205,6 @@ func waitApplied(g *gateway.Gateway) {
 func deadline(ctx context.Context) time.Time {
 	d, _ := ctx.Deadline()
 	return d
-}
-
-// demoConfig is the gateway config for the running clouds.
-func demoConfig(cs []*cloud, listen, key string) *config.Config {
-	price := func(in, out string) config.Price {
-		i, _ := money.ParsePerMillion(in)
-		o, _ := money.ParsePerMillion(out)
-		return config.Price{Input: i, Output: o}
-	}
-	cfg := &config.Config{Listen: listen, Keys: []config.Key{{Name: "demo", Key: key}}}
-	var chat, claude, gemini, embed []config.Deployment
-	for _, c := range cs {
-		p := config.Provider{Name: c.name, Type: string(c.kind), BaseURL: c.srv.URL, APIKey: "emulated-" + c.name}
-		d := config.Deployment{Provider: c.name, Priority: 1, Weight: 1}
-		switch c.kind {
-		case emulate.OpenAI:
-			p.BaseURL += "/v1"
-			d.Model, d.Price = ChatModel, price("0.15", "0.60")
-			if c.name == "openai-east" {
-				d.Weight = 2 // the steadiest cloud takes the larger share
-				embed = append(embed, config.Deployment{Provider: c.name, Model: EmbeddingModel, Priority: 1, Weight: 1, Price: price("0.02", "0")})
-			}
-			chat = append(chat, d)
-		case emulate.Azure:
-			// Azure serves a deployment name of the operator's choosing, through
-			// the classic per-deployment URL; its data-zone price is 10% higher.
-			p.APIVersion = "2024-10-21"
-			d.Model, d.Price = "gpt-4o-mini-prod", price("0.165", "0.66")
-			chat = append(chat, d)
-			embed = append(embed, config.Deployment{Provider: c.name, Model: "embed-small-prod", Priority: 2, Weight: 1, Price: price("0.02", "0")})
-		case emulate.Anthropic:
-			d.Model, d.Price = "claude-sonnet-4-5", price("3", "15")
-			claude = append(claude, d)
-		case emulate.Bedrock:
-			// Signed with SigV4 like real AWS; tried when Anthropic is busy.
-			p.APIKey, p.Region = "", "us-east-1"
-			p.AccessKeyID, p.SecretAccessKey = demoAWSKeyID, demoAWSSecret
-			d.Model, d.Price, d.Priority = "anthropic.claude-sonnet-4-5-20250929-v1:0", price("3", "15"), 2
-			d.Name = c.name + "/claude-sonnet-4-5" // the native id is long for a summary table
-			claude = append(claude, d)
-		case emulate.Gemini:
-			d.Model, d.Price = "gemini-2.5-flash", price("0.30", "2.50")
-			gemini = append(gemini, d)
-		}
-		cfg.Providers = append(cfg.Providers, p)
-	}
-	cfg.Models = []config.Model{
-		{Name: ChatModel, Routing: config.RouteCheapest, Deployments: chat},
-		{Name: ClaudeModel, Routing: config.RoutePriority, Deployments: claude},
-		{Name: GeminiModel, Routing: config.RoutePriority, Deployments: gemini},
-		{Name: EmbeddingModel, Routing: config.RoutePriority, Deployments: embed},
-	}
-	cfg.SetDefaults()
-	// The demo's deployments fail over fast: its clouds answer in milliseconds.
-	for i := range cfg.Providers {
-		cfg.Providers[i].Timeouts.FirstByte = config.Duration(10 * time.Second)
-	}
-	return cfg
 }
 
 func printIntro(w io.Writer, g *gateway.Gateway, cs []*cloud, key string) {

@@ -19,8 +19,9 @@ type trafficResult struct {
 }
 
 // sendTraffic sends n requests of a realistic mix through the gateway, four at a
-// time: plain chat, streamed chat, a tool call and embeddings.
-func sendTraffic(ctx context.Context, baseURL, key string, n int) trafficResult {
+// time: plain chat, streamed chat, a tool call and embeddings. Request i
+// goes with keys[i%len(keys)], so every key's tenant has usage.
+func sendTraffic(ctx context.Context, baseURL string, keys []string, n int) trafficResult {
 	start := time.Now()
 	var res trafficResult
 	var next atomic.Int64
@@ -36,7 +37,7 @@ func sendTraffic(ctx context.Context, baseURL, key string, n int) trafficResult 
 					return
 				}
 				path, body, stream := sample(int(i))
-				if err := send(ctx, client, baseURL+path, key, body, stream); err != nil {
+				if err := send(ctx, client, baseURL+path, keys[int(i)%len(keys)], body, stream); err != nil {
 					atomic.AddInt64(&res.failed, 1)
 				} else {
 					atomic.AddInt64(&res.ok, 1)

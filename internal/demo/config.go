@@ -1,0 +1,144 @@
+package demo
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/emulate"
+)
+
+// ConfigFile is the name of the demo's config in its data directory. The
+// demo writes its config there as YAML and loads it like `serve` would, so
+// that `switchyard report targets --config` reads the very same targets.
+const ConfigFile = "switchyard-demo.yaml"
+
+// The demo's tenants: name, the plan they are on, and the pricing
+// experiment arm when they are in one. Their share of the sample traffic
+// follows the list order (see sendTraffic).
+var demoTenants = []struct{ name, plan, arm string }{
+	{"acme", "starter", ""},
+	{"globex", "growth-a", "a"},
+	{"initech", "growth-b", "b"},
+	{"umbrella", "growth-a", "a"},
+}
+
+// demoExperiment is the A/B pricing experiment the growth tenants are in.
+const demoExperiment = "growth-markup"
+
+// writeConfig writes the demo's config for the running clouds into
+// dataDir and loads it. The books' terms (plans, assignments, commitments
+// and targets) start at the current month, so the demo's traffic falls in
+// them.
+func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, now time.Time) (*config.Config, string, error) {
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	w("# Written by switchyard demo; its clouds' ports change on every run.")
+	w("listen: %q", listen)
+	w("admin: {listen: \"127.0.0.1:0\", token: %q}", adminToken)
+	w("data_dir: %q", dataDir)
+	w("keys:")
+	w("  - {name: demo, key: %q}", key)
+	w("providers:")
+	var chat, claude, gemini, embed []string
+	for _, c := range cs {
+		// The demo's deployments fail over fast: its clouds answer in milliseconds.
+		common := fmt.Sprintf("name: %s, type: %s, timeouts: {first_byte: 10s}", c.name, c.kind)
+		switch c.kind {
+		case emulate.OpenAI:
+			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, c.srv.URL+"/v1", c.name)
+			weight := 1
+			if c.name == "openai-east" {
+				weight = 2 // the steadiest cloud takes the larger share
+				embed = append(embed, fmt.Sprintf("{provider: %s, model: %s, price: {input: \"0.02\", output: \"0\"}}", c.name, EmbeddingModel))
+			}
+			chat = append(chat, fmt.Sprintf("{provider: %s, model: %s, weight: %d, price: {input: \"0.15\", output: \"0.60\"}}", c.name, ChatModel, weight))
+		case emulate.Azure:
+			// Azure serves a deployment name of the operator's choosing, through
+			// the classic per-deployment URL; its data-zone price is 10% higher.
+			w("  - {%s, base_url: %q, api_key: emulated-%s, api_version: \"2024-10-21\"}", common, c.srv.URL, c.name)
+			chat = append(chat, fmt.Sprintf("{provider: %s, model: gpt-4o-mini-prod, price: {input: \"0.165\", output: \"0.66\"}}", c.name))
+			embed = append(embed, fmt.Sprintf("{provider: %s, model: embed-small-prod, priority: 2, price: {input: \"0.02\", output: \"0\"}}", c.name))
+		case emulate.Anthropic:
+			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, c.srv.URL, c.name)
+			claude = append(claude, fmt.Sprintf("{provider: %s, model: claude-sonnet-4-5, price: {input: \"3\", output: \"15\"}}", c.name))
+		case emulate.Bedrock:
+			// Signed with SigV4 like real AWS; tried when Anthropic is busy.
+			w("  - {%s, base_url: %q, region: us-east-1, access_key_id: %s, secret_access_key: %s}", common, c.srv.URL, demoAWSKeyID, demoAWSSecret)
+			// The native id is long for a summary table: the deployment gets a short name.
+			claude = append(claude, fmt.Sprintf("{name: %s/claude-sonnet-4-5, provider: %s, model: \"anthropic.claude-sonnet-4-5-20250929-v1:0\", priority: 2, price: {input: \"3\", output: \"15\"}}", c.name, c.name))
+		case emulate.Gemini:
+			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, c.srv.URL, c.name)
+			gemini = append(gemini, fmt.Sprintf("{provider: %s, model: gemini-2.5-flash, price: {input: \"0.30\", output: \"2.50\"}}", c.name))
+		}
+	}
+	w("models:")
+	for _, m := range []struct {
+		name, routing string
+		deps          []string
+	}{{ChatModel, config.RouteCheapest, chat}, {ClaudeModel, config.RoutePriority, claude},
+		{GeminiModel, config.RoutePriority, gemini}, {EmbeddingModel, config.RoutePriority, embed}} {
+		w("  - name: %s", m.name)
+		w("    routing: %s", m.routing)
+		w("    deployments:")
+		for _, d := range m.deps {
+			w("      - %s", d)
+		}
+	}
+	start, end := month.Format(time.DateOnly), month.AddDate(0, 1, 0).Format(time.DateOnly)
+	fmt.Fprintf(&b, booksYAML, start, end, start, end, start, start, start)
+	w("plan_assignments:")
+	for _, t := range demoTenants {
+		arm := ""
+		if t.arm != "" {
+			arm = fmt.Sprintf(", experiment: %s, arm: %s", demoExperiment, t.arm)
+		}
+		w("  - {tenant: %s, plan: %s, from: %s%s}", t.name, t.plan, start, arm)
+	}
+	file := filepath.Join(dataDir, ConfigFile)
+	// The file holds the demo key and admin token: readable by its owner only.
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		return nil, "", fmt.Errorf("demo: write config: %w", err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		return nil, "", fmt.Errorf("demo: %w", err)
+	}
+	return cfg, file, nil
+}
+
+// booksYAML is the business side of the demo: what its clouds are
+// contracted for, what its tenants pay, and this month's goals.
+//
+// The revenue target is sized to be met by the sample traffic, forecast
+// over the month; the new-tenants target (the demo opens four) to be
+// missed.
+const booksYAML = `commitments:
+  - {name: openai-east-commit, provider: openai-east, kind: spend, amount: "50", start: %s, end: %s}
+  - {name: anthropic-ptu, provider: anthropic, kind: capacity, tpm: 60000, price_per_hour: "0.02", start: %s, end: %s}
+plans:
+  - name: starter
+    versions:
+      - from: %s
+        prices:
+          - {model: "gpt-*", input: "0.30", output: "1.20"}
+          - {model: "claude-*", input: "4", output: "20"}
+        markup: "+50%%"
+  - name: growth-a
+    versions:
+      - from: %s
+        markup: "+25%%"
+        monthly_minimum: "20"
+  - name: growth-b
+    versions:
+      - from: %s
+        markup: "+40%%"
+        monthly_minimum: "20"
+targets:
+  - {name: monthly-revenue, metric: revenue, goal: "0.01"}
+  - {name: new-tenants, metric: new_tenants, goal: "25"}
+`
