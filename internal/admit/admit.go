@@ -127,6 +127,10 @@ func (a *Admitter) Finish(ctx context.Context, t *Ticket, tokens int64, cost mon
 	if t == nil {
 		return
 	}
+	// The request's context is cancelled when its client hangs up, which is
+	// exactly when the hold and lease must still be given back: with it, a
+	// Redis settlement failed and both leaked until they expired.
+	ctx = context.WithoutCancel(ctx)
 	if a.Limits != nil && t.lim.Valid() {
 		if err := a.Limits.Settle(ctx, t.lim, tokens); err != nil {
 			a.log().Warn("rate limit settle failed; the hold expires on its own", "err", err)

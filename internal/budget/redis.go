@@ -192,8 +192,13 @@ func (r *Redis) bucketKey(k string, b Bucket) string {
 func (r *Redis) clock(now time.Time) time.Time { return now.Add(time.Duration(r.skew.Load())) }
 
 // unavailable turns a transport failure into ErrUnavailable; a reply error
-// from a reachable server (a script bug) stays as it is.
+// from a reachable server (a script bug) stays as it is, and so does the
+// caller's own cancellation: a client hanging up says nothing of Redis, and
+// taken for an outage it would fail the replica closed for everyone.
 func unavailable(op string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("budget: redis %s: %w", op, err)
+	}
 	var re redis.Error
 	if errors.As(err, &re) && !redis.HasErrorPrefix(err, "LOADING") && !redis.HasErrorPrefix(err, "MASTERDOWN") &&
 		!redis.HasErrorPrefix(err, "READONLY") && !redis.HasErrorPrefix(err, "CLUSTERDOWN") && !redis.HasErrorPrefix(err, "BUSY") {

@@ -375,3 +375,45 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 		t.Errorf("%d admitted + %d limited != %d", admitted, limited, requests)
 	}
 }
+
+// TestHangUpReleasesHolds: a client that hangs up mid-stream leaves no
+// budget hold and no concurrency lease behind in Redis (each would refuse
+// requests that should pass: a phantom 402 or 429 until it expires), and
+// does not make the replica think Redis is down.
+func TestHangUpReleasesHolds(t *testing.T) {
+	rurl, rc := sharedRedis(t)
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{TPS: 10}) // ten tokens take a second
+	gs := startReplicas(t, 1, func() *config.Config { return clusterConfig(emu.URL, "", rurl, false) })
+	g := gs[0]
+	tid, kid, secret := newTenantKey(t, gs, `{"name":"quitter","budget":{"usd":"0.015","period":"month","hard":true}}`,
+		`{"name":"one-at-a-time","limits":{"concurrent":1}}`)
+	forgetScopes(t, rc, tid, kid)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	body := `{"model":"chat","stream":true,"max_tokens":` + strconv.Itoa(raceMaxTokens) + `,"messages":[{"role":"user","content":"Stream, then be cut."}]}`
+	req, _ := http.NewRequestWithContext(ctx, "POST", g.URL()+"/chat/completions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %v %v", resp, err)
+	}
+	buf := make([]byte, 64)
+	if _, err := resp.Body.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // hang up after the first bytes
+	resp.Body.Close()
+
+	set := access.Budget{USD: money.PerDollar * 15 / 1000, Period: "month", Hard: true}
+	b, _ := g.Admitter.Budget("tenant:"+tid, set)
+	eventually(t, "the hung-up request's hold is settled", func() bool {
+		st, err := g.Admitter.Budgets.Status(context.Background(), b, time.Now())
+		return err == nil && st.Held == 0
+	})
+	// Its cost is under a cent, so one more cent fits the budget, and the
+	// concurrency lease is back.
+	a, err := chatRaw(g, secret)
+	if err != nil || a.Status != http.StatusOK {
+		t.Fatalf("after a hang-up: %+v %v, want 200 (no leaked lease or hold, Redis not marked down)", a, err)
+	}
+}
