@@ -213,3 +213,43 @@ func TestReversal(t *testing.T) {
 		t.Fatalf("effects %+v and %+v", e, re)
 	}
 }
+
+// TestDerivePartialAnswers: the policy for answers cut short. A stream the
+// client abandoned is charged for the tokens billed; one the upstream broke
+// off is not (its cost is ours); a failed attempt with a cost is cost only.
+func TestDerivePartialAnswers(t *testing.T) {
+	tests := []struct {
+		outcome usage.Outcome
+		revenue bool
+	}{
+		{usage.Completed, true},
+		{usage.ClientAborted, true},
+		{usage.Interrupted, false},
+		{usage.Failed, false},
+		{usage.Rejected, false},
+	}
+	d := &ledger.Deriver{}
+	for _, tc := range tests {
+		e := usage.Event{RequestID: "r", Attempt: 1, Time: t0, TenantID: "t1", Provider: "p", Outcome: tc.outcome,
+			Usage: wire.Usage{Prompt: 100, Completion: 7}, Source: usage.Estimated, Cost: 1234}
+		txns := d.Derive([]usage.Event{e})
+		var kinds []string
+		for _, x := range txns {
+			kinds = append(kinds, x.Kind)
+		}
+		want := []string{ledger.KindCost}
+		if tc.revenue {
+			want = []string{ledger.KindRevenue, ledger.KindCost}
+		}
+		if !reflect.DeepEqual(kinds, want) {
+			t.Errorf("%s: derived %v, want %v", tc.outcome, kinds, want)
+		}
+		if tc.revenue && txns[0].Effect().Revenue != 1234 {
+			t.Errorf("%s: charged %d, want the billed cost 1234 (pass-through)", tc.outcome, txns[0].Effect().Revenue)
+		}
+	}
+	// An unpriced attempt posts nothing: there is no money to move.
+	if got := d.Derive([]usage.Event{{RequestID: "u", Attempt: 1, Time: t0, Outcome: usage.Completed, Usage: wire.Usage{Prompt: 5}, Unpriced: true}}); len(got) != 0 {
+		t.Errorf("unpriced attempt derived %+v", got)
+	}
+}
