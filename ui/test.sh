@@ -17,8 +17,9 @@ cleanup() { [ -n "$demo_pid" ] && kill "$demo_pid" 2>/dev/null; wait 2>/dev/null
 trap cleanup EXIT
 
 if [ -z "${SWITCHYARD_ADMIN_URL:-}" ] || [ -z "${SWITCHYARD_ADMIN_TOKEN:-}" ] || [ -z "${GATEWAY_URL:-}" ]; then
-  (cd .. && go build -o "$tmp/switchyard" ./cmd/switchyard)
-  "$tmp/switchyard" demo --duration 10m --requests 40 --listen 127.0.0.1:0 > "$tmp/demo.out" 2>&1 &
+  bin="${SWITCHYARD_BIN:-}" # a prebuilt binary, else built from this tree
+  if [ -z "$bin" ]; then bin="$tmp/switchyard"; (cd .. && go build -o "$bin" ./cmd/switchyard); fi
+  "$bin" demo --duration 10m --requests 40 --listen 127.0.0.1:0 > "$tmp/demo.out" 2>&1 &
   demo_pid=$!
   for _ in $(seq 1 100); do
     grep -q '^Serving for' "$tmp/demo.out" && break
