@@ -103,14 +103,24 @@ func Allocate(terms []Terms, rows []Usage, from, to, now time.Time, drawnBefore 
 			}
 		}
 	}
-	rows = slices.Clone(rows)
-	slices.SortStableFunc(rows, func(a, b Usage) int {
-		return cmp.Or(a.Hour.Compare(b.Hour), cmp.Compare(a.Deployment, b.Deployment),
+	// Sort indexes, not the rows: a row is large, and moving rows
+	// dominated the time of a month's export.
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, b := &rows[i], &rows[j]
+		if c := a.Hour.Compare(b.Hour); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.Deployment, b.Deployment),
 			cmp.Compare(a.Model, b.Model), cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Provider, b.Provider))
 	})
-	var a Allocation
+	a := Allocation{Parts: make([]Part, 0, len(rows))}
 	hours := map[string]map[int64][]int{} // commitment → hour → indexes into a.Parts
-	for _, r := range rows {
+	for _, i := range order {
+		r := rows[i]
 		r.Hour = r.Hour.UTC()
 		if r.Hour.Before(from) || !r.Hour.Before(to) {
 			continue

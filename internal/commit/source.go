@@ -32,8 +32,17 @@ type Rollups struct{ Store UsageReader }
 
 // Hourly implements Source.
 func (r Rollups) Hourly(ctx context.Context, from, to time.Time) ([]Usage, error) {
-	rows, err := r.Store.Usage(ctx, store.UsageQuery{From: from, To: to,
-		GroupBy: []string{"hour", "deployment", "model", "tenant", "provider"}})
+	return r.hourly(ctx, from, to, "hour", "deployment", "model", "tenant", "provider")
+}
+
+// DeploymentHourly is Hourly summed over models, tenants and providers: all
+// a commitment's status needs, in far fewer rows over a long term.
+func (r Rollups) DeploymentHourly(ctx context.Context, from, to time.Time) ([]Usage, error) {
+	return r.hourly(ctx, from, to, "hour", "deployment")
+}
+
+func (r Rollups) hourly(ctx context.Context, from, to time.Time, groupBy ...string) ([]Usage, error) {
+	rows, err := r.Store.Usage(ctx, store.UsageQuery{From: from, To: to, GroupBy: groupBy})
 	if err != nil {
 		return nil, fmt.Errorf("commit: hourly usage: %w", err)
 	}
@@ -65,10 +74,16 @@ func (r Rollups) Spend(ctx context.Context, from, to time.Time) (map[string]mone
 // Statuses reports every commitment at now from src, with the capacity
 // hours starting in [hoursFrom, hoursTo).
 func Statuses(ctx context.Context, src Source, terms []Terms, now, hoursFrom, hoursTo time.Time) ([]Status, error) {
+	read := src.Hourly
+	if c, ok := src.(interface {
+		DeploymentHourly(ctx context.Context, from, to time.Time) ([]Usage, error)
+	}); ok {
+		read = c.DeploymentHourly
+	}
 	out := make([]Status, 0, len(terms))
 	for _, t := range terms {
 		to := minTime(maxTime(now, t.Start), t.End)
-		rows, err := src.Hourly(ctx, t.Start.Truncate(time.Hour), ceilHour(to))
+		rows, err := read(ctx, t.Start.Truncate(time.Hour), ceilHour(to))
 		if err != nil {
 			return nil, err
 		}
