@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -415,5 +417,169 @@ func TestHangUpReleasesHolds(t *testing.T) {
 	a, err := chatRaw(g, secret)
 	if err != nil || a.Status != http.StatusOK {
 		t.Fatalf("after a hang-up: %+v %v, want 200 (no leaked lease or hold, Redis not marked down)", a, err)
+	}
+}
+
+// ownRedis runs a private redis-server on addr (host:port) for a test that
+// stops it; it skips, or fails under SWITCHYARD_REQUIRE_SERVICES=1, without
+// redis-server on PATH. stop kills it; it is also stopped at cleanup.
+func ownRedis(t *testing.T, addr string) (stop func()) {
+	t.Helper()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("SWITCHYARD_REQUIRE_SERVICES") == "1" {
+			t.Fatal("redis-server not on PATH")
+		}
+		t.Skip("redis-server not on PATH: install Redis to run the Redis fault tests")
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(path, "--port", port, "--bind", host, "--save", "", "--appendonly", "no")
+	cmd.Dir = t.TempDir()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
+	t.Cleanup(stop)
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
+		if i > 250 {
+			t.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return stop
+}
+
+// messagesRaw sends one Anthropic Messages request and returns its status
+// and the error message of an Anthropic error envelope.
+func messagesRaw(t *testing.T, g *gateway.Gateway, key string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", g.URL()+"/messages",
+		strings.NewReader(`{"model":"chat","max_tokens":10,"messages":[{"role":"user","content":"Hello."}]}`))
+	req.Header.Set("x-api-key", key)
+	req.Header.Set("anthropic-version", "2023-06-01")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hammer.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	if out.Type != "error" && resp.StatusCode != http.StatusOK {
+		t.Errorf("POST /v1/messages: %d without an Anthropic error envelope", resp.StatusCode)
+	}
+	return resp.StatusCode, out.Error.Message
+}
+
+// TestRedisFaults stops the cluster's Redis mid-run under two replicas.
+// Failing closed, every request gets a 503 in its client's envelope saying
+// the shared store is unreachable; failing open, each replica keeps serving
+// under its own local limits. When Redis returns on the same address, both
+// replicas use it again without a restart, and the key's limit is shared
+// again: the replicas together admit at most its RPM.
+func TestRedisFaults(t *testing.T) {
+	for _, failOpen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail_open=%v", failOpen), func(t *testing.T) {
+			const rpm = 5
+			addr := closedPort(t)
+			stop := ownRedis(t, addr)
+			pg := replicaPostgres(t)
+			emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+			gs := startReplicas(t, 2, func() *config.Config { return clusterConfig(emu.URL, pg, "redis://"+addr, failOpen) })
+			_, _, secret := newTenantKey(t, gs, `{"name":"faulty","budget":{"usd":"100","period":"month","hard":true}}`,
+				fmt.Sprintf(`{"name":"rpm%d","limits":{"rpm":%d}}`, rpm, rpm))
+			for i, g := range gs {
+				if a, err := chatRaw(g, secret); err != nil || a.Status != http.StatusOK {
+					t.Fatalf("replica %d with Redis up: %+v %v", i, a, err)
+				}
+			}
+
+			stop()
+			for i, g := range gs {
+				if !failOpen {
+					a, err := chatRaw(g, secret)
+					if err != nil || a.Status != http.StatusServiceUnavailable || a.Code != "admission_unavailable" ||
+						!strings.Contains(a.Message, "unreachable") || a.RetryAfter == "" {
+						t.Errorf("replica %d, Redis down, failing closed: %+v %v; want 503 admission_unavailable saying the store is unreachable, with Retry-After", i, a, err)
+					}
+					if code, msg := messagesRaw(t, g, secret); code != http.StatusServiceUnavailable || !strings.Contains(msg, "unreachable") {
+						t.Errorf("replica %d, Redis down, Anthropic client: %d %q, want 503 in Anthropic's envelope", i, code, msg)
+					}
+					continue
+				}
+				// Failing open: this replica's own limiter admits the key's
+				// RPM, then refuses.
+				served := 0
+				var last answer
+				for range rpm + 2 {
+					a, err := chatRaw(g, secret)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if a.Status == http.StatusOK {
+						served++
+					}
+					last = a
+				}
+				if served != rpm || last.Status != http.StatusTooManyRequests || last.RetryAfter == "" {
+					t.Errorf("replica %d, Redis down, failing open: %d served then %+v; want %d under local limits, then 429", i, served, last, rpm)
+				}
+			}
+
+			ownRedis(t, addr)
+			// Each replica turns back to Redis by itself: failing closed, its
+			// 503s stop; failing open, its local limiter (spent) no longer
+			// decides. Redis came back empty, so these count toward its RPM.
+			admitted, unavailable := 0, 0
+			for i, g := range gs {
+				var a answer
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+					var err error
+					if a, err = chatRaw(g, secret); err != nil {
+						t.Fatal(err)
+					}
+					if a.Status == http.StatusServiceUnavailable {
+						unavailable++
+					}
+					if a.Status == http.StatusOK {
+						break
+					}
+				}
+				if a.Status != http.StatusOK {
+					t.Fatalf("replica %d: no request served within 10s of Redis returning: %+v", i, a)
+				}
+				admitted++
+			}
+			// Shared again: both replicas together admit at most the RPM
+			// (requests refused with 503 just after the return may have
+			// counted toward it), then both refuse.
+			refused := map[int]bool{}
+			for i := 0; len(refused) < 2 && i < 4*rpm; i++ {
+				a, err := chatRaw(gs[i%2], secret)
+				switch {
+				case err != nil:
+					t.Fatal(err)
+				case a.Status == http.StatusOK:
+					admitted++
+				case a.Status == http.StatusTooManyRequests:
+					refused[i%2] = true
+				default:
+					t.Errorf("after recovery: %+v", a)
+				}
+			}
+			if len(refused) < 2 || admitted > rpm || admitted < rpm-unavailable {
+				t.Errorf("after Redis returned: %d admitted over both replicas (%d refused 503 meanwhile), refusing on %v; want %d shared",
+					admitted, unavailable, refused, rpm)
+			}
+		})
 	}
 }
