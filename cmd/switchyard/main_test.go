@@ -135,14 +135,22 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo for several seconds")
 	}
-	out, code := run(t, nil, "demo", "--duration", "4s", "--requests", "30", "--listen", "127.0.0.1:0")
+	data := t.TempDir()
+	out, code := run(t, nil, "demo", "--duration", "4s", "--requests", "30", "--listen", "127.0.0.1:0", "--data", data)
 	if code != 0 {
 		t.Fatalf("demo exited %d\n%s", code, out)
 	}
 	for _, want := range []string{
 		`(?m)^  export OPENAI_BASE_URL=http://127\.0\.0\.1:\d+/v1$`,
 		`(?m)^  export OPENAI_API_KEY=sk-sy-\S+$`,
+		`(?m)^  export ANTHROPIC_BASE_URL=http://127\.0\.0\.1:\d+$`,
+		`(?m)^  export ANTHROPIC_API_KEY=sk-sy-\S+$`,
 		`(?m)^  curl -s http://127\.0\.0\.1:\d+/v1/chat/completions`,
+		`(?m)^Dashboard: http://127\.0\.0\.1:\d+/ui/ `,
+		`(?m)^  export SWITCHYARD_ADMIN_URL=http://127\.0\.0\.1:\d+$`,
+		`(?m)^  export SWITCHYARD_ADMIN_TOKEN=\S+$`,
+		`(?m)^  tenant globex +plan growth-a +\(growth-markup arm a\)$`,
+		`(?m)^  switchyard report margin --data ` + regexp.QuoteMeta(data) + `$`,
 		`30 answered, 0 failed`,
 		`(?m)^Final summary:$`,
 		`openai-east/gpt-4o-mini`, `azure-eu/gpt-4o-mini-prod`, `openai-west/gpt-4o-mini`,
@@ -151,4 +159,41 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %s:\n%s", want, out)
 		}
 	}
+
+	// The books the demo printed the commands for: revenue per tenant,
+	// the demo's tenants among them, and its targets, one met, one missed.
+	margin, code := run(t, nil, "report", "margin", "--data", data, "--format", "csv")
+	if code != 0 {
+		t.Fatalf("report margin exited %d\n%s", code, margin)
+	}
+	tenants, nonZeroMargin := 0, false
+	for _, line := range strings.Split(margin, "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 8 || !strings.HasPrefix(f[0], "t_") {
+			continue // header, bootstrap key, total
+		}
+		if f[3] != "0" && f[3] != "0.00" {
+			tenants++
+		}
+		if f[6] != "0" && f[6] != "0.00" {
+			nonZeroMargin = true
+		}
+	}
+	if tenants < 2 {
+		t.Errorf("report margin shows revenue for %d demo tenants, want 2 or more:\n%s", tenants, margin)
+	}
+	targets, code := run(t, nil, "report", "targets", "--config", filepath.Join(data, "switchyard-demo.yaml"))
+	if code != 0 {
+		t.Fatalf("report targets exited %d\n%s", code, targets)
+	}
+	for _, want := range []string{`(?m)^monthly-revenue .* met$`, `(?m)^new-tenants .* will_miss$`} {
+		if !regexp.MustCompile(want).MatchString(targets) {
+			t.Errorf("report targets lacks %s:\n%s", want, targets)
+		}
+	}
+	t.Run("margin", func(t *testing.T) {
+		if !nonZeroMargin {
+			t.Errorf("report margin shows no tenant with a margin; the demo's plans charge above cost:\n%s", margin)
+		}
+	})
 }

@@ -15,11 +15,11 @@ import (
 func printBooks(w io.Writer, g *gateway.Gateway, cfg *config.Config, cfgFile string, ts []tenant, temporary bool) {
 	fmt.Fprintf(w, "The books: %d tenants, each with a key, on two plans; %s is an A/B pricing experiment:\n", len(ts), demoExperiment)
 	for _, t := range ts {
-		arm := ""
+		line := fmt.Sprintf("  tenant %-9s plan %s", t.name, t.plan)
 		if t.arm != "" {
-			arm = fmt.Sprintf("  (%s arm %s)", demoExperiment, t.arm)
+			line = fmt.Sprintf("%-34s(%s arm %s)", line, demoExperiment, t.arm)
 		}
-		fmt.Fprintf(w, "  tenant %-9s plan %-9s%s\n", t.name, t.plan, arm)
+		fmt.Fprintln(w, line)
 	}
 	for _, c := range cfg.Commitments {
 		switch c.Kind {
@@ -51,6 +51,8 @@ func printBooks(w io.Writer, g *gateway.Gateway, cfg *config.Config, cfgFile str
 		fmt.Fprintf(w, "(a temporary directory, removed when the demo ends; --data DIR keeps it)\n")
 	}
 	fmt.Fprintf(w, "  switchyard report margin --data %s\n", dir)
+	fmt.Fprintf(w, "  switchyard report margin --data %s --group-by plan,arm\n", dir)
+	fmt.Fprintf(w, "  switchyard report commitments --config %s\n", cfgFile)
 	fmt.Fprintf(w, "  switchyard report targets --config %s\n", cfgFile)
 	fmt.Fprintf(w, "  switchyard report usage --data %s --group-by model,deployment\n", dir)
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' '%s/admin/v1/usage?group_by=deployment&format=table'\n\n", cfg.Admin.Token, admin)

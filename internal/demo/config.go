@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/emulate"
+	"github.com/switchyard/switchyard/internal/money"
 )
 
 // ConfigFile is the name of the demo's config in its data directory. The
@@ -33,7 +34,7 @@ const demoExperiment = "growth-markup"
 // dataDir and loads it. The books' terms (plans, assignments, commitments
 // and targets) start at the current month, so the demo's traffic falls in
 // them.
-func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, now time.Time) (*config.Config, string, error) {
+func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, requests int, now time.Time) (*config.Config, string, error) {
 	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
@@ -90,7 +91,7 @@ func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, now time.
 		}
 	}
 	start, end := month.Format(time.DateOnly), month.AddDate(0, 1, 0).Format(time.DateOnly)
-	fmt.Fprintf(&b, booksYAML, start, end, start, end, start, start, start)
+	fmt.Fprintf(&b, booksYAML, start, end, start, end, start, start, start, revenueGoal(requests))
 	w("plan_assignments:")
 	for _, t := range demoTenants {
 		arm := ""
@@ -104,7 +105,10 @@ func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, now time.
 	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
 		return nil, "", fmt.Errorf("demo: write config: %w", err)
 	}
-	cfg, err := config.Load(file)
+	// Parsed without the environment: a SWITCHYARD_LISTEN or
+	// SWITCHYARD_ADMIN_TOKEN exported for a real gateway (or pasted from an
+	// earlier demo) does not override the demo's own.
+	cfg, err := config.Parse(file, []byte(b.String()), nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("demo: %w", err)
 	}
@@ -114,8 +118,8 @@ func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, now time.
 // booksYAML is the business side of the demo: what its clouds are
 // contracted for, what its tenants pay, and this month's goals.
 //
-// The revenue target is sized to be met by the sample traffic, forecast
-// over the month; the new-tenants target (the demo opens four) to be
+// The revenue target is sized to be met by the sample traffic (see
+// revenueGoal); the new-tenants target, 25 (the demo opens four), to be
 // missed.
 const booksYAML = `commitments:
   - {name: openai-east-commit, provider: openai-east, kind: spend, amount: "50", start: %s, end: %s}
@@ -139,6 +143,13 @@ plans:
         markup: "+40%%"
         monthly_minimum: "20"
 targets:
-  - {name: monthly-revenue, metric: revenue, goal: "0.01"}
+  - {name: monthly-revenue, metric: revenue, goal: "%s"}
   - {name: new-tenants, metric: new_tenants, goal: "25"}
 `
+
+// revenueGoal is the monthly revenue target for a demo sending n requests:
+// $0.00005 a request, about a third of what the sample mix earns at cost
+// (pass-through), so the sample traffic alone meets it.
+func revenueGoal(n int) string {
+	return (money.Nanos(max(n, 1)) * 50_000).String()
+}

@@ -123,7 +123,7 @@ func Run(ctx context.Context, o Options) error {
 	if abs, err := filepath.Abs(dataDir); err == nil {
 		dataDir = abs // the printed commands work from any directory
 	}
-	cfg, cfgFile, err := writeConfig(cs, o.Listen, o.Key, access.NewKey(), dataDir, time.Now().UTC())
+	cfg, cfgFile, err := writeConfig(cs, o.Listen, o.Key, access.NewKey(), dataDir, o.Requests, time.Now().UTC())
 	if err != nil {
 		return err
 	}
