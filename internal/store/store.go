@@ -43,6 +43,8 @@ type Store interface {
 	Tenants
 	// The books: balanced ledger transactions and their rollups (ledger.go).
 	Ledger
+	// Versions of the commitments seen in config (commitments.go).
+	CommitmentVersions
 	// Backend names the implementation: "sqlite" or "postgres".
 	Backend() string
 	Close() error
