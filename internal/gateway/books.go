@@ -60,7 +60,9 @@ func (g *Gateway) openBooks(ctx context.Context) (err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	g.stopApply = cancel
 	g.applied = make(chan error, 1)
-	go func() { g.applied <- g.Journal.Run(runCtx, g.countApplied(g.postLedger(g.Store.Apply)), applyBatch, applyEvery) }()
+	go func() {
+		g.applied <- g.Journal.Run(runCtx, g.countApplied(g.postLedger(g.Store.Apply)), applyBatch, applyEvery)
+	}()
 	g.pruned = make(chan struct{})
 	go func() { defer close(g.pruned); g.runPrune(runCtx) }()
 
@@ -151,7 +153,8 @@ func (g *Gateway) listenAdmin() error {
 			Tenants: g.Store, Keyring: g.tenants.keyring(), OnChange: g.tenants.changed, Metrics: g.Metrics.Handler(),
 			Deployments: admin.RouteDeployments(g.Table),
 			Targets:     g.targetStatuses,
-			Catalog:     g.focusCatalog()}),
+			Catalog:     g.focusCatalog(),
+			Plans:       g.Plans}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/internal/journal"
 	"github.com/switchyard/switchyard/internal/listen"
 	"github.com/switchyard/switchyard/internal/metrics"
+	"github.com/switchyard/switchyard/internal/plan"
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/settle"
 	"github.com/switchyard/switchyard/internal/store"
@@ -40,6 +41,8 @@ type Gateway struct {
 	Settler *settle.Settler
 	Store   store.Store
 	Journal *journal.Journal
+	// Plans are what tenants are charged: the config's plus the admin API's.
+	Plans *plan.Live
 	// Admitter takes rate limits and budget holds before a request is routed.
 	Admitter *admit.Admitter
 	tenants  *tenantKeys // stored keys in memory (tenants.go)
@@ -95,6 +98,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	g.openMetrics()
 	if err := g.openTracing(); err != nil {
 		return nil, err
+	}
+	if err := g.setPlans(cfg); err != nil {
+		return nil, fmt.Errorf("gateway: plans: %w", err)
 	}
 	if err := g.openBooks(context.Background()); err != nil {
 		return nil, err

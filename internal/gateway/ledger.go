@@ -17,6 +17,7 @@ import (
 // double a posting.
 func (g *Gateway) postLedger(apply journal.Apply) journal.Apply {
 	d := ledgerDeriver(g.cfg)
+	d.Rater = &planRater{g: g}
 	return func(ctx context.Context, events []usage.Event) error {
 		if err := apply(ctx, events); err != nil {
 			return err
@@ -28,8 +29,8 @@ func (g *Gateway) postLedger(apply journal.Apply) journal.Apply {
 	}
 }
 
-// ledgerDeriver derives postings under cfg: tenants pay pass-through until
-// the plan book is wired in as the Rater; attempts on a deployment drawing
+// ledgerDeriver derives postings under cfg: tenants pay pass-through (the
+// gateway then sets the plan book as the Rater); attempts on a deployment drawing
 // on a spend commitment draw it down during its term. Commitments are
 // read at start-up (a reload cannot change them).
 func ledgerDeriver(cfg *config.Config) *ledger.Deriver {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strconv"
 	"sync"
@@ -97,6 +98,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 		g.tenants.adopt(dp)
 	}
 	g.API.SetRoutes(dp.routes, dp.keys, dp.constraints)
+	if err := g.setPlans(cfg); err != nil {
+		return fmt.Errorf("gateway: plans: %w", err)
+	}
 	g.Settler.SetPricer(book)
 	// Requests still on the old table hold their own pointers to the live
 	// state; the registry forgets only what the new table lacks.
