@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -300,6 +301,41 @@ func testLedger(t *testing.T, s store.Store) {
 		}
 		if _, err := s.Transaction(ctx, good.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a batch with an unbalanced transaction was partly booked: %v", err)
+		}
+	})
+	t.Run("ConcurrentPost", func(t *testing.T) {
+		// Replicas booking the same transactions at once book each once.
+		start := t0.Add(10 * 24 * time.Hour)
+		evs := Requests(rand.New(rand.NewPCG(7, 7)), 300, start, 24*time.Hour)
+		for i := range evs {
+			evs[i].RequestID = "cc-" + evs[i].RequestID
+		}
+		want := naiveBooks(evs)
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				txns := d.Derive(evs)
+				rr := rand.New(rand.NewPCG(uint64(w), 1))
+				rr.Shuffle(len(txns), func(i, j int) { txns[i], txns[j] = txns[j], txns[i] })
+				for i := 0; i < len(txns); i += 150 {
+					if _, err := s.Post(ctx, txns[i:min(i+150, len(txns))]); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		got := total(booksOf(t, s, store.BooksQuery{From: start}))
+		if got.Revenue != want.revenue || got.Cost != want.cost || got.Requests != want.requests || got.Attempts != want.attempts {
+			t.Fatalf("after concurrent posts %+v, want revenue %d cost %d requests %d attempts %d", got, want.revenue, want.cost, want.requests, want.attempts)
 		}
 	})
 	t.Run("Reverse", func(t *testing.T) {
