@@ -84,7 +84,7 @@ The same report is served at GET /admin/v1/reports/commitments.`,
 				return err
 			}
 			defer st.Close()
-			doc, err := commitmentsReport(ctx, commit.Rollups{Store: st}, commit.FromConfig(cfg), q.To, q.From)
+			doc, err := commitmentsReport(ctx, versionedRollups{commit.Rollups{Store: st}, st}, commit.FromConfig(cfg), q.To, q.From)
 			if err != nil {
 				return err
 			}
@@ -105,6 +105,15 @@ func commitmentsReport(ctx context.Context, src commit.Source, terms []commit.Te
 	ss, err := commit.Statuses(ctx, src, terms, asOf, hoursFrom, asOf)
 	if err != nil {
 		return nil, err
+	}
+	if vs, ok := src.(interface {
+		CommitmentVersions(context.Context) ([]store.CommitmentVersion, error)
+	}); ok {
+		seen, err := vs.CommitmentVersions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		commit.AttachHistory(ss, seen)
 	}
 	return &commit.ReportDoc{AsOf: asOf.UTC(), Commitments: ss}, nil
 }
@@ -182,4 +191,11 @@ func focusExport(ctx context.Context, w io.Writer, src commit.Source, cat focus.
 		return err
 	}
 	return focus.Write(w, focus.Rows(cat, a, g))
+}
+
+// versionedRollups reads usage from the rollups and the commitments'
+// version history from the same store.
+type versionedRollups struct {
+	commit.Rollups
+	store.CommitmentVersions
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/switchyard/switchyard/internal/commit"
 	"github.com/switchyard/switchyard/internal/focus"
 	"github.com/switchyard/switchyard/internal/report"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // commitmentRoutes serves the commitments report and the FOCUS export:
@@ -74,6 +75,14 @@ func (h *Handler) commitments(w http.ResponseWriter, r *http.Request, cat focus.
 	if err != nil {
 		h.storeError(w, err)
 		return
+	}
+	if vs, ok := h.store.(store.CommitmentVersions); ok {
+		seen, err := vs.CommitmentVersions(r.Context())
+		if err != nil {
+			h.storeError(w, err)
+			return
+		}
+		commit.AttachHistory(ss, seen)
 	}
 	doc := &commit.ReportDoc{AsOf: q.To, Commitments: ss}
 	switch q.Format {

@@ -32,6 +32,9 @@ func TestCommitmentReports(t *testing.T) {
 		"macc": {Name: "macc", Provider: "azure", Kind: commit.Spend, Deployments: []string{"azure-east"},
 			Amount: 100 * money.PerDollar, Start: start, End: start.AddDate(0, 0, 5), Version: "cv_test"},
 	}}
+	if err := commit.Record(ctx, st, []commit.Terms{cat.Commitments["macc"]}); err != nil {
+		t.Fatal(err)
+	}
 	h := New(Options{Token: testToken, Store: st, Catalog: func() focus.Catalog { return cat },
 		Now: func() time.Time { return start.AddDate(0, 0, 10) }})
 	srv := httptest.NewServer(h)
@@ -70,7 +73,8 @@ func TestCommitmentReports(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("commitments: %d %v", resp.StatusCode, err)
 	}
-	if len(doc.Commitments) != 1 || doc.Commitments[0].Version != "cv_test" || doc.Commitments[0].Drawn == 0 || doc.Commitments[0].Elapsed != 0.5 {
+	if len(doc.Commitments) != 1 || doc.Commitments[0].Version != "cv_test" || doc.Commitments[0].Drawn == 0 || doc.Commitments[0].Elapsed != 0.5 ||
+		len(doc.Commitments[0].History) != 1 || doc.Commitments[0].History[0].Version != "cv_test" {
 		t.Errorf("commitments %+v", doc)
 	}
 

@@ -1,11 +1,14 @@
 package commit
 
 import (
+	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/money"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -248,5 +251,29 @@ func TestFOCUSIdentity(t *testing.T) {
 				t.Fatalf("trial %d: %s effective %v + unused %v != purchased %v", trial, tm.Name, eff[tm.Name], unused[tm.Name], bought[tm.Name])
 			}
 		}
+	}
+}
+
+type recorder map[string]string
+
+func (r recorder) RecordCommitmentVersion(_ context.Context, v store.CommitmentVersion) error {
+	r[v.ID] = v.Terms
+	return nil
+}
+
+func TestRecordAndHistory(t *testing.T) {
+	a, b := spendTerms(10*usd, 3), spendTerms(20*usd, 3)
+	b.Version = b.version()
+	rec := recorder{}
+	if err := Record(context.Background(), rec, []Terms{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec) != 2 || !strings.Contains(rec[b.Version], `"amount_nanos":20000000000`) {
+		t.Errorf("recorded %v", rec)
+	}
+	ss := []Status{{Name: "macc"}, {Name: "other"}}
+	AttachHistory(ss, []store.CommitmentVersion{{ID: a.Version, Name: "macc"}, {ID: b.Version, Name: "macc"}})
+	if len(ss[0].History) != 2 || ss[0].History[1].Version != b.Version || len(ss[1].History) != 0 {
+		t.Errorf("history %+v", ss)
 	}
 }

@@ -54,6 +54,9 @@ type Status struct {
 	// Hours is the capacity commitment's hourly use over the report's
 	// hourly window.
 	Hours []HourUse `json:"hours,omitempty"`
+	// History lists the versions of the commitment the store has seen
+	// (AttachHistory), oldest first.
+	History []Seen `json:"history,omitempty"`
 }
 
 // Projection is the end of the term, extrapolated linearly from one pace.

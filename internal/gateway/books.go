@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/admin"
+	"github.com/switchyard/switchyard/internal/commit"
 	"github.com/switchyard/switchyard/internal/focus"
 	"github.com/switchyard/switchyard/internal/journal"
 	"github.com/switchyard/switchyard/internal/money"
@@ -56,6 +57,11 @@ func (g *Gateway) openBooks(ctx context.Context) (err error) {
 		g.Journal.Close()
 		g.Store.Close()
 		return err
+	}
+	if err := commit.Record(ctx, g.Store, commit.FromConfig(g.cfg)); err != nil {
+		g.Journal.Close()
+		g.Store.Close()
+		return fmt.Errorf("gateway: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	g.stopApply = cancel

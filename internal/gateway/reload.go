@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/commit"
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/route"
@@ -93,6 +94,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	book := cfg.PriceBook()
 	if err := g.recordPrices(context.Background(), book); err != nil {
 		return err
+	}
+	if err := commit.Record(context.Background(), g.Store, commit.FromConfig(cfg)); err != nil {
+		return fmt.Errorf("gateway: reload: %w", err)
 	}
 	if g.tenants != nil {
 		g.tenants.adopt(dp)
