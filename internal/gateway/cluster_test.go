@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/admin"
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/emulate"
 	"github.com/switchyard/switchyard/internal/gateway"
@@ -581,5 +585,150 @@ func TestRedisFaults(t *testing.T) {
 					admitted, unavailable, refused, rpm)
 			}
 		})
+	}
+}
+
+// adminRoutes lists every route the admin package registers ("METHOD
+// /path"), read from its source so that an endpoint added later is tried
+// too, with the tenant routes it exports.
+func adminRoutes(t *testing.T) []string {
+	t.Helper()
+	files, _ := filepath.Glob("../admin/*.go")
+	pattern := regexp.MustCompile(`"((?:GET|POST|PATCH|PUT|DELETE) /(?:admin/v1/[^"]*|metrics))"`)
+	seen := map[string]bool{}
+	for _, r := range admin.TenantRoutes() {
+		seen[r] = true
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range pattern.FindAllStringSubmatch(string(b), -1) {
+			seen[m[1]] = true
+		}
+	}
+	var out []string
+	for r := range seen {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	if len(out) < len(admin.TenantRoutes())+2 {
+		t.Fatalf("found only %d admin routes: %v", len(out), out)
+	}
+	return out
+}
+
+// TestTenantIsolation: tenant A's key never reaches tenant B's data. GET
+// /v1/key shows A's key and A's spend only, /v1/models names no tenant, the
+// API listener serves no admin path, and every admin endpoint, with B's ids
+// in its path, answers 401 to A's key as the bearer token, to a config key
+// and to no token at all, and changes nothing.
+func TestTenantIsolation(t *testing.T) {
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	gs := startReplicas(t, 1, func() *config.Config { return clusterConfig(emu.URL, "", "", false) })
+	g := gs[0]
+	tidA, kidA, keyA := newTenantKey(t, gs, `{"name":"alpha","budget":{"usd":"10","period":"month","hard":true}}`, `{"name":"alpha-key"}`)
+	tidB, kidB, keyB := newTenantKey(t, gs, `{"name":"bravo-private","budget":{"usd":"10","period":"month","hard":true}}`,
+		`{"name":"bravo-private-key","budget":{"usd":"5","period":"day","hard":true}}`)
+	secretsOfB := []string{tidB, kidB, keyB, "bravo-private"}
+	leaks := func(where, body string) {
+		t.Helper()
+		for _, s := range secretsOfB {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows tenant B's %q", where, s)
+			}
+		}
+	}
+	// A spends one cent, B three.
+	for key, n := range map[string]int{keyA: 1, keyB: 3} {
+		for range n {
+			if a, err := chatRaw(g, key); err != nil || a.Status != http.StatusOK {
+				t.Fatalf("chat: %+v %v", a, err)
+			}
+		}
+	}
+
+	_, info := keyInfo(t, g, keyA)
+	d := info["data"].(map[string]any)
+	if d["id"] != kidA || d["tenant_id"] != tidA || len(d["budgets"].([]any)) != 1 {
+		t.Errorf("GET /v1/key with A's key = %v, want A's key and A's tenant budget only", d)
+	}
+	eventually(t, "A's spend shows", func() bool {
+		_, info := keyInfo(t, g, keyA)
+		return spendOf(info) == "tenant_budget=0.01" || spendOf(info) == "budget=0.01"
+	})
+	raw, _ := json.Marshal(info)
+	leaks("GET /v1/key", string(raw))
+
+	get := func(base, path, auth string) (int, string) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("http://"+g.Addr(), "/v1/models", keyA)
+	if code != http.StatusOK {
+		t.Errorf("GET /v1/models = %d", code)
+	}
+	leaks("GET /v1/models", body)
+	for _, p := range []string{"/admin/v1/tenants", "/admin/v1/tenants/" + tidB, "/admin/v1/keys/" + kidB, "/admin/v1/usage", "/metrics"} {
+		code, body := get("http://"+g.Addr(), p, keyA)
+		if code == http.StatusOK {
+			t.Errorf("API listener GET %s with A's key = 200", p)
+		}
+		// The 404 quotes the path asked for; anything else of B's is a leak.
+		leaks("API listener GET "+p, strings.ReplaceAll(body, p, ""))
+	}
+
+	routes := adminRoutes(t)
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r, " ")
+		id := tidB
+		if strings.HasPrefix(path, "/admin/v1/keys/") {
+			id = kidB
+		}
+		path = regexp.MustCompile(`\{[^}]*\}`).ReplaceAllString(path, id)
+		if strings.HasSuffix(path, "/events") {
+			path += "?request_id=x"
+		}
+		for who, auth := range map[string]string{"no token": "", "A's key": keyA, "the config key": testKey} {
+			req, _ := http.NewRequest(method, "http://"+g.AdminAddr()+path, strings.NewReader(`{"name":"mallory","status":"active"}`))
+			req.Header.Set("Content-Type", "application/json")
+			if auth != "" {
+				req.Header.Set("Authorization", "Bearer "+auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s with %s = %d, want 401", method, path, who, resp.StatusCode)
+			}
+			leaks(r+" with "+who, string(b))
+		}
+	}
+	t.Logf("tried %d admin endpoints", len(routes))
+
+	// Nothing changed: B's key still works, and no tenant was added.
+	if a, err := chatRaw(g, keyB); err != nil || a.Status != http.StatusOK {
+		t.Errorf("B's key after the attempts: %+v %v", a, err)
+	}
+	list := mustAdmin(t, g, clusterToken, 200, "GET", "/admin/v1/tenants", "")
+	raw, _ = json.Marshal(list)
+	if strings.Contains(string(raw), "mallory") {
+		t.Errorf("a refused admin request changed a tenant: %s", raw)
 	}
 }
