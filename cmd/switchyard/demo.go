@@ -23,7 +23,14 @@ func demoCmd() *cobra.Command {
 Gemini) on free loopback ports and the gateway in front of them, print the
 environment lines that point any OpenAI or Anthropic SDK at it, send a sample of
 traffic, print what each deployment carried, then keep serving until Ctrl-C or
---duration.`,
+--duration.
+
+The demo opens with books: plans (one in an A/B pricing experiment), a spend
+and a capacity commitment, a revenue and a new-tenants target, and four tenants
+with keys made through the admin API; the sample traffic goes with their keys.
+It prints the dashboard URL, the admin URL and token, and the report commands
+to run. Its config is written to DIR/switchyard-demo.yaml, for
+"switchyard report targets --config".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Out = cmd.OutOrStdout()

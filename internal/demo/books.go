@@ -46,9 +46,11 @@ func printBooks(w io.Writer, g *gateway.Gateway, cfg *config.Config, cfgFile str
 	fmt.Fprintf(w, "  export SWITCHYARD_ADMIN_URL=%s\n", admin)
 	fmt.Fprintf(w, "  export SWITCHYARD_ADMIN_TOKEN=%s\n\n", cfg.Admin.Token)
 	dir := cfg.DataDir
-	fmt.Fprintf(w, "Usage and the ledger land in %s; report on them, while the demo runs or after:\n", dir)
 	if temporary {
-		fmt.Fprintf(w, "(a temporary directory, removed when the demo ends; --data DIR keeps it)\n")
+		fmt.Fprintf(w, "Usage and the ledger land in %s, removed when the demo ends (--data DIR keeps them).\n", dir)
+		fmt.Fprintln(w, "Report on them while it runs:")
+	} else {
+		fmt.Fprintf(w, "Usage and the ledger land in %s; report on them, while the demo runs or after:\n", dir)
 	}
 	fmt.Fprintf(w, "  switchyard report margin --data %s\n", dir)
 	fmt.Fprintf(w, "  switchyard report margin --data %s --group-by plan,arm\n", dir)
