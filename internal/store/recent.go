@@ -44,9 +44,11 @@ type RecentLister interface {
 	RecentEvents(ctx context.Context, q RecentQuery) ([]usage.Event, error)
 }
 
-// RecentEvents implements RecentLister. Each filter has an index
-// (migration 0006) led by its column, then time, so the filtered newest-first
-// scan stops after Limit rows.
+// RecentEvents implements RecentLister. Migration 0006 indexes (time,
+// request id, attempt) and the same led by tenant and by key, so a page is
+// one index range read backwards that stops after Limit rows. Model and
+// outcome filters walk the time index and skip what does not match: fast
+// for a value with a fair share of traffic, slower for a rare one.
 func (s *sqlStore) RecentEvents(ctx context.Context, q RecentQuery) ([]usage.Event, error) {
 	if q.Limit == 0 {
 		q.Limit = 50
@@ -68,10 +70,12 @@ func (s *sqlStore) RecentEvents(ctx context.Context, q RecentQuery) ([]usage.Eve
 	}
 	if c := q.Before; c != nil {
 		// Spelled out rather than as a row value, so both backends plan it
-		// the same way: a range on time_ns with the tie broken in the rows.
-		where = append(where, "(time_ns < ? OR (time_ns = ? AND (request_id < ? OR (request_id = ? AND attempt < ?))))")
+		// the same way: the redundant time_ns <= bound is the index range
+		// (an OR alone would make them scan from the newest row), and the
+		// rest breaks ties on the same nanosecond.
+		where = append(where, "time_ns <= ? AND (time_ns < ? OR (time_ns = ? AND (request_id < ? OR (request_id = ? AND attempt < ?))))")
 		ns := c.Time.UnixNano()
-		args = append(args, ns, ns, c.RequestID, c.RequestID, int64(c.Attempt))
+		args = append(args, ns, ns, ns, c.RequestID, c.RequestID, int64(c.Attempt))
 	}
 	var b strings.Builder
 	b.WriteString("SELECT " + strings.Join(eventCols, ",") + " FROM usage_events")

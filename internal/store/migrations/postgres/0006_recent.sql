@@ -1,7 +1,10 @@
--- The latest events, newest first, filtered by tenant, key or model
--- (RecentEvents, the dashboard's requests page): one index per filter led by
--- its column, then time, so a filtered page reads only the rows it returns.
--- The unfiltered listing uses usage_events_time from 0001.
-CREATE INDEX usage_events_tenant_time ON usage_events (tenant, time_ns);
-CREATE INDEX usage_events_key_time ON usage_events (key_id, time_ns);
-CREATE INDEX usage_events_model_time ON usage_events (model, time_ns);
+-- The latest events, newest first, a keyset page at a time (RecentEvents, the
+-- dashboard's requests page): indexes in the listing's own order (time,
+-- request id, attempt), so a page reads only the rows it returns. The first
+-- replaces usage_events_time: it serves Prune's and ScanEvents' time ranges
+-- as well. Tenant and key are many and each a small share of traffic, so
+-- they get their own; model and outcome filters walk the time index.
+DROP INDEX usage_events_time;
+CREATE INDEX usage_events_time_id ON usage_events (time_ns, request_id, attempt);
+CREATE INDEX usage_events_tenant_time ON usage_events (tenant, time_ns, request_id, attempt);
+CREATE INDEX usage_events_key_time ON usage_events (key_id, time_ns, request_id, attempt);
