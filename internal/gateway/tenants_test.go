@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -383,5 +384,58 @@ func TestTenantKeysAcrossReplicas(t *testing.T) {
 				t.Errorf("replica %d logged a secret (%s…)", i, s[:10])
 			}
 		}
+	}
+}
+
+// TestTenantKeysSurviveReload: config reloads, even while admin writes
+// land, keep the stored keys working and their changes applying.
+func TestTenantKeysSurviveReload(t *testing.T) {
+	const token = "admin-token-reload"
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	mk := func() *config.Config {
+		c := baseConfig([]config.Provider{providerFor("cloud", emulate.OpenAI, emu.URL)},
+			config.Model{Name: "chat", Deployments: []config.Deployment{deployment("cloud", "native-model")}})
+		c.Admin.Token = token
+		return c
+	}
+	cfg := mk()
+	g, _, _ := startLogged(t, cfg)
+	tid := mustAdmin(t, g, token, 201, "POST", "/admin/v1/tenants", `{"name":"acme","allowed_providers":["cloud"]}`)["id"].(string)
+	key := mustAdmin(t, g, token, 201, "POST", "/admin/v1/tenants/"+tid+"/keys", `{"name":"ci"}`)
+	kid, secret := key["id"].(string), key["key"].(string)
+
+	// The configs are made here: t.Fatal must not run on another goroutine.
+	var nexts []*config.Config
+	for range 10 {
+		next := mk()
+		isolate(t, next)
+		next.Log = cfg.Log
+		nexts = append(nexts, like(t, cfg, next))
+	}
+	done := make(chan error, 1)
+	go func() {
+		for _, next := range nexts {
+			if err := g.Reload(next); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := range 10 {
+		mustAdmin(t, g, token, 200, "PATCH", "/admin/v1/tenants/"+tid, fmt.Sprintf(`{"tags":["t%d"]}`, i))
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if code := chatWith(t, g, secret); code != "" {
+		t.Fatalf("tenant key after reloads: %q", code)
+	}
+	if code := chatWith(t, g, testKey); code != "" {
+		t.Fatalf("config key after reloads: %q", code)
+	}
+	mustAdmin(t, g, token, 200, "POST", "/admin/v1/keys/"+kid+"/revoke", "")
+	if code := chatWith(t, g, secret); code != "api_key_revoked" {
+		t.Errorf("revoked after reloads: %q", code)
 	}
 }
