@@ -100,3 +100,33 @@ func (s *Server) key(w http.ResponseWriter, r *http.Request) {
 	body, _ := json.Marshal(map[string]any{"data": info})
 	writeJSON(w, http.StatusOK, body)
 }
+
+// modelsFor is the GET /v1/models answer for p: every model, or only those
+// its key's and tenant's allowlists admit.
+func (rt *routes) modelsFor(p *access.Principal) []byte {
+	if len(p.Models) == 0 && len(p.TenantModels) == 0 {
+		return rt.models
+	}
+	var list struct {
+		Object string            `json:"object"`
+		Data   []json.RawMessage `json:"data"`
+	}
+	list.Object, list.Data = "list", []json.RawMessage{}
+	for _, m := range rt.table.Models() {
+		if b, ok := rt.byID[m.Name]; ok && p.AllowsModel(m.Name) {
+			list.Data = append(list.Data, b)
+		}
+	}
+	b, _ := json.Marshal(list)
+	return b
+}
+
+// modelFor answers GET /v1/models/{id} for p: a model outside its
+// allowlists is not found, as for OpenAI.
+func (rt *routes) modelFor(w http.ResponseWriter, p *access.Principal, id string) {
+	if !p.AllowsModel(id) {
+		writeError(w, modelNotFound(id))
+		return
+	}
+	rt.model(w, id)
+}

@@ -126,8 +126,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.key(w, r)
 		}
 	case "/v1/models":
-		if rt := s.cur.Load(); s.method(w, r, http.MethodGet) && s.authenticate(rt, w, r, wire.OpenAI) != nil {
-			writeJSON(w, http.StatusOK, rt.models)
+		if rt := s.cur.Load(); s.method(w, r, http.MethodGet) {
+			if p := s.authenticate(rt, w, r, wire.OpenAI); p != nil {
+				writeJSON(w, http.StatusOK, rt.modelsFor(p))
+			}
 		}
 	case "/healthz":
 		writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
@@ -139,8 +141,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		if id, ok := strings.CutPrefix(r.URL.Path, "/v1/models/"); ok {
-			if rt := s.cur.Load(); s.method(w, r, http.MethodGet) && s.authenticate(rt, w, r, wire.OpenAI) != nil {
-				rt.model(w, id)
+			if rt := s.cur.Load(); s.method(w, r, http.MethodGet) {
+				if p := s.authenticate(rt, w, r, wire.OpenAI); p != nil {
+					rt.modelFor(w, p, id)
+				}
 			}
 			return
 		}

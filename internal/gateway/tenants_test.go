@@ -244,7 +244,17 @@ func TestTenantKeys(t *testing.T) {
 	if code := chatWith(t, g, narrow["key"].(string)); code != "model_not_found" {
 		t.Errorf("model outside the key's allowlist: %q, want model_not_found", code)
 	}
+	c := openai.NewClient(option.WithBaseURL(g.URL()), option.WithAPIKey(narrow["key"].(string)), option.WithMaxRetries(0))
+	if page, err := c.Models.List(context.Background()); err != nil || len(page.Data) != 0 {
+		t.Errorf("models listed for a key allowed none of them: %v, %v", page, err)
+	}
+	if _, err := c.Models.Get(context.Background(), "chat"); err == nil {
+		t.Error("a model outside the key's allowlist was shown")
+	}
 	mustAdmin(t, g, token, 200, "PATCH", "/admin/v1/keys/"+narrow["id"].(string), `{"allowed_models":["chat"]}`)
+	if page, err := c.Models.List(context.Background()); err != nil || len(page.Data) != 1 || page.Data[0].ID != "chat" {
+		t.Errorf("models listed for a key allowed chat: %v, %v", page, err)
+	}
 	if code := chatWith(t, g, narrow["key"].(string)); code != "" {
 		t.Errorf("model on the allowlist: %q", code)
 	}
