@@ -195,8 +195,10 @@ func (r *Redis) clock(now time.Time) time.Time { return now.Add(time.Duration(r.
 // from a reachable server (a script bug) stays as it is, and so does the
 // caller's own cancellation: a client hanging up says nothing of Redis, and
 // taken for an outage it would fail the replica closed for everyone.
-func unavailable(op string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+func unavailable(ctx context.Context, op string, err error) error {
+	// Only the context says whether it was the caller's: a dial timeout
+	// also matches context.DeadlineExceeded.
+	if ctx.Err() != nil {
 		return fmt.Errorf("budget: redis %s: %w", op, err)
 	}
 	var re redis.Error
@@ -239,7 +241,7 @@ func (r *Redis) Reserve(ctx context.Context, budgets []Budget, amount money.Nano
 	sent := time.Now()
 	res, err := reserveScript.Run(ctx, r.c, keys, args...).Int64Slice()
 	if err != nil {
-		return Reservation{}, nil, unavailable("reserve", err)
+		return Reservation{}, nil, unavailable(ctx, "reserve", err)
 	}
 	if len(res) != 5 {
 		return Reservation{}, nil, fmt.Errorf("budget: redis reserve: unexpected reply %v", res)
@@ -297,7 +299,7 @@ func (r *Redis) Settle(ctx context.Context, res Reservation, actual money.Nanos)
 	}
 	won, err := settleScript.Run(ctx, r.c, keys, args...).Int64Slice()
 	if err != nil {
-		return unavailable("settle", err)
+		return unavailable(ctx, "settle", err)
 	}
 	for i := 0; i+2 < len(won); i += 3 {
 		b := &res.Budgets[won[i]-1]
@@ -319,7 +321,7 @@ func (r *Redis) Release(ctx context.Context, res Reservation) error {
 		keys = append(keys, h, z)
 	}
 	if err := releaseScript.Run(ctx, r.c, keys, strconv.FormatUint(res.ID, 10)).Err(); err != nil {
-		return unavailable("release", err)
+		return unavailable(ctx, "release", err)
 	}
 	return nil
 }
@@ -335,7 +337,7 @@ func (r *Redis) Status(ctx context.Context, b Budget, now time.Time) (Status, er
 	}
 	v, err := statusScript.Run(ctx, r.c, keys).Int64Slice()
 	if err != nil {
-		return Status{}, unavailable("status", err)
+		return Status{}, unavailable(ctx, "status", err)
 	}
 	start, end := b.Period.Window(now)
 	return Status{Spent: money.Nanos(v[0]), Held: money.Nanos(v[1]), Start: start, ResetsAt: end}, nil
@@ -353,7 +355,7 @@ func (r *Redis) Seed(ctx context.Context, b Budget, bucket Bucket, spent money.N
 		}
 	}
 	if err := r.c.SetNX(ctx, r.bucketKey(b.book().redisKey(), bucket), int64(spent), exp).Err(); err != nil {
-		return unavailable("seed", err)
+		return unavailable(ctx, "seed", err)
 	}
 	return nil
 }
@@ -367,11 +369,11 @@ func (r *Redis) Reap(ctx context.Context) error {
 		z := iter.Val()
 		h := r.prefix + "h:" + z[len(r.prefix)+2:]
 		if err := statusScript.Run(ctx, r.c, []string{h, z}).Err(); err != nil {
-			return unavailable("reap", err)
+			return unavailable(ctx, "reap", err)
 		}
 	}
 	if err := iter.Err(); err != nil {
-		return unavailable("reap", err)
+		return unavailable(ctx, "reap", err)
 	}
 	return nil
 }

@@ -114,9 +114,23 @@ func clusterConfig(emuURL, pg, redisURL string, failOpen bool) *config.Config {
 func startReplicas(t *testing.T, n int, mk func() *config.Config) []*gateway.Gateway {
 	t.Helper()
 	var gs []*gateway.Gateway
-	for range n {
-		g, _, _ := startLogged(t, mk())
+	for i := range n {
+		g, logs, _ := startLogged(t, mk())
 		gs = append(gs, g)
+		// A failed test shows why admission failed, if it did.
+		t.Cleanup(func() {
+			if !t.Failed() {
+				return
+			}
+			shown := 0
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, `"level":"ERROR"`) || strings.Contains(l, `"level":"WARN"`) {
+					if shown++; shown <= 5 {
+						t.Logf("replica %d: %.400s", i, l)
+					}
+				}
+			}
+		})
 	}
 	return gs
 }
