@@ -18,7 +18,7 @@ func FillRawEvents(ctx context.Context, st Store, n, tenants int, start time.Tim
 		hi := min(lo+chunk, n) - 1
 		var seq string
 		if s.d.name == "postgres" {
-			seq = fmt.Sprintf("SELECT g AS i FROM generate_series(%d, %d) AS g", lo, hi)
+			seq = fmt.Sprintf("SELECT g AS i FROM generate_series(CAST(%d AS BIGINT), CAST(%d AS BIGINT)) AS g", lo, hi)
 		} else {
 			seq = fmt.Sprintf("WITH RECURSIVE seq(i) AS (SELECT %d UNION ALL SELECT i+1 FROM seq WHERE i < %d) SELECT i FROM seq", lo, hi)
 		}
