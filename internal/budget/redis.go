@@ -241,6 +241,7 @@ func (r *Redis) Reserve(ctx context.Context, budgets []Budget, amount money.Nano
 	sent := time.Now()
 	res, err := reserveScript.Run(ctx, r.c, keys, args...).Int64Slice()
 	if err != nil {
+		r.forget(id, budgets)
 		return Reservation{}, nil, unavailable(ctx, "reserve", err)
 	}
 	if len(res) != 5 {
@@ -254,6 +255,23 @@ func (r *Redis) Reserve(ctx context.Context, budgets []Budget, amount money.Nano
 		return Reservation{}, refusal(b, money.Nanos(res[2]), money.Nanos(res[3]), now), nil
 	}
 	return Reservation{ID: id, Amount: amount, Budgets: budgets, At: now}, nil, nil
+}
+
+// forget releases, in the background, a hold whose Reserve failed: the
+// script may have run and only its reply been lost (a read timeout, a
+// cancelled caller), and the hold would then refuse others until it
+// expired. Releasing an id Redis never held does nothing.
+func (r *Redis) forget(id uint64, budgets []Budget) {
+	keys := make([]string, 0, 2*len(budgets))
+	for i := range budgets {
+		h, z := r.holdKeys(budgets[i].book().redisKey())
+		keys = append(keys, h, z)
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = releaseScript.Run(ctx, r.c, keys, strconv.FormatUint(id, 10)).Err()
+	}()
 }
 
 // Settle implements Backend in one round trip.
