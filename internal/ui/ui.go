@@ -39,6 +39,11 @@ func Handler() http.Handler {
 		// Revalidate each load: the files change with the binary, and the
 		// embedded FS serves no modification time to compare against.
 		h.Set("Cache-Control", "no-cache")
+		// Only the shell is a directory page; no listings of the rest.
+		if strings.HasSuffix(r.URL.Path, "/") && r.URL.Path != Prefix {
+			http.NotFound(w, r)
+			return
+		}
 		files.ServeHTTP(w, r)
 	})
 }

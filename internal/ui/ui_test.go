@@ -46,13 +46,15 @@ func TestHandlerServesShellAndAssets(t *testing.T) {
 			}
 		})
 	}
-	resp, err := srv.Client().Get(srv.URL + "/ui/nope.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("missing file: %d, want 404", resp.StatusCode)
+	for _, path := range []string{"/ui/nope.js", "/ui/js/", "/ui/vendor/"} {
+		resp, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404 (no file, no listing)", path, resp.StatusCode)
+		}
 	}
 }
 
