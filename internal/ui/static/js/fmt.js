@@ -7,6 +7,7 @@ export const nanosToUSD = (n) => Number(n || 0) / 1e9;
 
 export function usd(v) {
   const x = Number(v || 0);
+  if (x === 0) return '$0.00';
   const a = Math.abs(x);
   const d = a >= 100 ? 0 : a >= 1 ? 2 : a >= 0.01 ? 4 : 6;
   return (x < 0 ? '-$' : '$') + a.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
