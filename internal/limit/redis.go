@@ -68,6 +68,15 @@ func ClientOptions(url string) (*redis.Options, error) {
 		o.MaxRetries = 1
 	}
 	o.DialerRetries = 1
+	// A burst of admissions queues for the pool rather than dialing a storm
+	// of connections at once (each dial racing the short dial timeout): a
+	// few connections stay open, and waiting for one is not an outage.
+	if !strings.Contains(url, "min_idle_conns") {
+		o.MinIdleConns = 8
+	}
+	if !strings.Contains(url, "pool_timeout") {
+		o.PoolTimeout = 3 * time.Second
+	}
 	return o, nil
 }
 
