@@ -35,7 +35,7 @@ func (g *Gateway) openAdmission() error {
 			return fmt.Errorf("gateway: cluster.redis: %w", err)
 		}
 		g.redis = redis.NewClient(o)
-		shared := budget.NewRedis(g.redis, "", notifier)
+		shared := budget.NewRedis(g.redis, "sy:{budget}:", notifier)
 		go shared.Run(ctx, 10*time.Second)
 		a.Limits = &limit.Fallback{Primary: limit.NewRedis(g.redis, "", limit.Options{}), Local: localLimits,
 			FailOpen: c.Cluster.FailOpen, Log: g.log}
