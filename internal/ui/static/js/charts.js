@@ -29,7 +29,7 @@ export function timeChart(id, xs, series, fmtY = (v) => v, fmtAxis = fmtY) {
   const plot = new uPlot({
     width, height: 260,
     series: [{}, ...series.map((s, i) => ({
-      label: s.label, stroke: palette[i % palette.length], width: 2,
+      label: s.label, stroke: s.color || palette[i % palette.length], width: 2,
       dash: dashes[Math.floor(i / palette.length) % dashes.length],
       points: { show: xs.length < 60 },
       value: (u, v) => (v == null ? '–' : fmtY(v)),

@@ -3,6 +3,14 @@
 // Okabe–Ito, in the order series are assigned.
 export const palette = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
 
+// colourOf gives each name (provider, model, series) one colour for the
+// whole session, so a cloud keeps its colour across charts and refreshes.
+const colours = new Map();
+export function colourOf(name) {
+  if (!colours.has(name)) colours.set(name, palette[colours.size % palette.length]);
+  return colours.get(name);
+}
+
 export const nanosToUSD = (n) => Number(n || 0) / 1e9;
 
 export function usd(v) {

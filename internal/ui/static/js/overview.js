@@ -2,7 +2,7 @@
 // share of traffic, and the books' revenue and margin when the ledger is on.
 import { api, optional, qs } from './api.js';
 import { timeChart } from './charts.js';
-import { el, int, nanosToUSD, palette, pct, replace, usd, usdShort } from './fmt.js';
+import { colourOf, el, int, nanosToUSD, pct, replace, usd, usdShort } from './fmt.js';
 
 const periods = { '24h': [24 * 3600, 'hour'], '7d': [7 * 86400, 'hour'], '30d': [30 * 86400, 'day'] };
 
@@ -31,8 +31,9 @@ function series(rows, dim, bucket, xs, value) {
     s.total += v;
   }
   const all = [...by.values()].sort((a, b) => b.total - a.total);
+  for (const s of all) s.color = colourOf(s.label);
   if (all.length <= 7) return all;
-  const other = { label: 'other', values: xs.map(() => 0) };
+  const other = { label: 'other', values: xs.map(() => 0), color: '#7f7f7f' };
   for (const s of all.slice(6)) s.values.forEach((v, i) => { other.values[i] += v; });
   return [...all.slice(0, 6), other];
 }
@@ -72,7 +73,8 @@ export async function overview() {
       if (i === undefined) continue;
       rev[i] += nanosToUSD(r.revenue_nanos); cost[i] += nanosToUSD(r.cost_nanos); margin[i] += nanosToUSD(r.margin_nanos);
     }
-    timeChart('ov-rev', xs, [{ label: 'revenue', values: rev }, { label: 'cost', values: cost }, { label: 'gross margin', values: margin }], usd, usdShort);
+    timeChart('ov-rev', xs, [{ label: 'revenue', values: rev, color: '#0072B2' }, { label: 'cost', values: cost, color: '#D55E00' },
+      { label: 'gross margin', values: margin, color: '#009E73' }], usd, usdShort);
   } else {
     fig.hidden = true;
   }
@@ -80,12 +82,12 @@ export async function overview() {
 
   const rows = [...byProvider.rows].sort((a, b) => b.attempts - a.attempts);
   const total = rows.reduce((s, r) => s + r.attempts, 0);
-  const bar = el('div', { class: 'share' }, rows.map((r, i) => el('div', {
+  const bar = el('div', { class: 'share' }, rows.map((r) => el('div', {
     title: `${r.group.provider}: ${pct(r.attempts, total)}`,
-    style: `width:${total ? 100 * r.attempts / total : 0}%;background:${palette[i % palette.length]}`,
+    style: `width:${total ? 100 * r.attempts / total : 0}%;background:${colourOf(r.group.provider || '(none)')}`,
   })));
-  const legend = el('div', { class: 'legend' }, rows.map((r, i) => el('span', {},
-    el('span', { class: 'swatch', style: `background:${palette[i % palette.length]}` }),
+  const legend = el('div', { class: 'legend' }, rows.map((r) => el('span', {},
+    el('span', { class: 'swatch', style: `background:${colourOf(r.group.provider || '(none)')}` }),
     `${r.group.provider || '(none)'} ${pct(r.attempts, total)} · ${int(r.attempts)} attempts · ${usd(nanosToUSD(r.cost_nanos))}`)));
   replace('ov-share', total ? bar : el('p', { class: 'note' }, 'No traffic in this period.'), legend);
 }
