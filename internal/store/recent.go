@@ -45,10 +45,11 @@ type RecentLister interface {
 }
 
 // RecentEvents implements RecentLister. Migration 0006 indexes (time,
-// request id, attempt) and the same led by tenant and by key, so a page is
-// one index range read backwards that stops after Limit rows. Model and
-// outcome filters walk the time index and skip what does not match: fast
-// for a value with a fair share of traffic, slower for a rare one.
+// request id, attempt) and the same led by tenant, so a page is one index
+// range read backwards that stops after Limit rows. Key, model and outcome
+// filters walk that range and skip what does not match: fast for a value
+// with a fair share of the traffic (or of the tenant's), slower for a rare
+// one.
 func (s *sqlStore) RecentEvents(ctx context.Context, q RecentQuery) ([]usage.Event, error) {
 	if q.Limit == 0 {
 		q.Limit = 50
