@@ -7,9 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/usage"
-	"github.com/switchyard/switchyard/internal/wire"
 )
 
 // EventScanner streams raw usage events. Both backends implement it; it is
@@ -33,30 +31,10 @@ func (s *sqlStore) ScanEvents(ctx context.Context, from, to time.Time, fn func(u
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			e                                usage.Event
-			u                                wire.Usage
-			attempt, timeNs, stream, outcome int64
-			status, source, cost, unpriced   int64
-			ttft, dur                        int64
-		)
-		if err := rows.Scan(&e.RequestID, &attempt, &timeNs, &e.TenantID, &e.KeyID, &e.KeyName, &e.Model, &e.Deployment, &e.Provider,
-			&e.Op, &stream, &outcome, &status,
-			&u.Prompt, &u.Completion, &u.Cached, &u.CacheWrite, &u.Reasoning,
-			&source, &cost, &e.PriceVersion, &unpriced, &ttft, &dur, &e.Error); err != nil {
+		e, err := scanEvent(rows)
+		if err != nil {
 			return fmt.Errorf("store: scan events: %w", err)
 		}
-		e.Attempt = int(attempt)
-		e.Time = time.Unix(0, timeNs).UTC()
-		e.Stream = stream != 0
-		e.Outcome = usage.Outcome(outcome)
-		e.Status = int(status)
-		e.Usage = u
-		e.Source = usage.Source(source)
-		e.Cost = money.Nanos(cost)
-		e.Unpriced = unpriced != 0
-		e.TTFT = time.Duration(ttft)
-		e.Duration = time.Duration(dur)
 		if err := fn(e); err != nil {
 			return err
 		}
