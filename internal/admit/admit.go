@@ -64,10 +64,14 @@ type Refusal struct {
 }
 
 // Admit takes the request's rate limits and budget holds on its key and,
-// for a stored key, its tenant: all of them or none.
+// for a stored key, its tenant: all of them or none. A key and tenant with
+// neither get a nil Ticket, which Finish accepts.
 func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
-	t := &Ticket{}
 	p := ask.Who
+	if p.Limits.IsZero() && p.TenantLimits.IsZero() && p.Budget.IsZero() && p.TenantBudget.IsZero() {
+		return nil, nil // nothing to take: no allocation, no lock, no round trip
+	}
+	t := &Ticket{}
 	if a.Limits != nil {
 		var scopes [2]limit.Scope
 		n := 0

@@ -31,7 +31,11 @@ func (c *call) admit(promptTokens int64) bool {
 		out = DefaultMaxTokens
 	}
 	now := time.Now()
-	t, ref := a.Admit(c.r.Context(), &admit.Ask{Who: c.who, Tokens: promptTokens + out, WorstCost: c.worstCost(promptTokens, out, now), Now: now})
+	var worst money.Nanos
+	if !c.who.Budget.IsZero() || !c.who.TenantBudget.IsZero() {
+		worst = c.worstCost(promptTokens, out, now) // only budgets hold it
+	}
+	t, ref := a.Admit(c.r.Context(), &admit.Ask{Who: c.who, Tokens: promptTokens + out, WorstCost: worst, Now: now})
 	h := c.w.Header()
 	if ref != nil {
 		c.refused(ref.Code)
@@ -51,7 +55,9 @@ func (c *call) admit(promptTokens int64) bool {
 		c.fail(&openai.Error{Status: ref.Status, Type: typ, Code: ref.Code, Message: ref.Message})
 		return false
 	}
-	t.Limits.Headers.Write(h)
+	if t != nil {
+		t.Limits.Headers.Write(h)
+	}
 	c.ticket = t
 	return true
 }
