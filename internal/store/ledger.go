@@ -679,18 +679,8 @@ func (s *sqlStore) Books(ctx context.Context, q BooksQuery) ([]BooksRow, error) 
 		if v == [5]int64{} {
 			continue // nothing, or reversed to nothing
 		}
-		r := BooksRow{Revenue: money.Nanos(v[0]), Cost: money.Nanos(v[1]), Committed: money.Nanos(v[2]), Requests: v[3], Attempts: v[4]}
-		if len(labels) > 0 {
-			r.Group = make(map[string]string, len(labels))
-		}
-		for i, l := range labels {
-			switch p := gv[i].(type) {
-			case *int64:
-				r.Group[l] = formatDim(l, *p)
-			case *string:
-				r.Group[l] = *p
-			}
-		}
+		r := BooksRow{Revenue: money.Nanos(v[0]), Cost: money.Nanos(v[1]), Committed: money.Nanos(v[2]), Requests: v[3], Attempts: v[4],
+			Group: groupOf(labels, gv)}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

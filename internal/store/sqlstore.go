@@ -389,6 +389,24 @@ func (s *sqlStore) Events(ctx context.Context, requestID string) ([]usage.Event,
 	return out, nil
 }
 
+// groupOf reads a result row's group columns, scanned into gv, as the
+// Group map of a report row; nil when there is no grouping.
+func groupOf(labels []string, gv []any) map[string]string {
+	if len(labels) == 0 {
+		return nil
+	}
+	g := make(map[string]string, len(labels))
+	for i, l := range labels {
+		switch p := gv[i].(type) {
+		case *int64:
+			g[l] = formatDim(l, *p)
+		case *string:
+			g[l] = *p
+		}
+	}
+	return g
+}
+
 // rollupSource is the FROM clause reading hourly rollups over hours and
 // daily ones over days, as one relation u with the rollup columns.
 func rollupSource(hours []span, days span) (string, []any) {
@@ -478,17 +496,7 @@ func (s *sqlStore) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) 
 			continue // totals over nothing
 		}
 		row := rowFromSums(&v)
-		if len(labels) > 0 {
-			row.Group = make(map[string]string, len(labels))
-		}
-		for i, l := range labels {
-			switch p := gv[i].(type) {
-			case *int64:
-				row.Group[l] = formatDim(l, *p)
-			case *string:
-				row.Group[l] = *p
-			}
-		}
+		row.Group = groupOf(labels, gv)
 		out = append(out, row)
 	}
 	if err := rows.Err(); err != nil {
