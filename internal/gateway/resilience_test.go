@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -39,11 +40,23 @@ func priced(provider, native, input string) config.Deployment {
 
 // blast sends n small chat requests at a constant rate (open loop, as real
 // traffic arrives: a request does not wait for the one before) and returns
-// how many succeeded.
+// how many succeeded. Failures are logged by cause, so a miss says why.
 func blast(t *testing.T, g *gateway.Gateway, n, rate int) int64 {
 	t.Helper()
 	var ok atomic.Int64
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failed := map[string]int{}
+	fail := func(cause string) {
+		mu.Lock()
+		failed[cause]++
+		mu.Unlock()
+	}
+	defer func() {
+		if len(failed) > 0 {
+			t.Logf("failures by cause: %v", failed)
+		}
+	}()
 	body := `{"model":"chat","max_tokens":4,"messages":[{"role":"user","content":"ping"}]}`
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
@@ -56,13 +69,19 @@ func blast(t *testing.T, g *gateway.Gateway, n, rate int) int64 {
 			req.Header.Set("Authorization", "Bearer "+testKey)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
+				fail("client: " + err.Error())
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
+			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				ok.Add(1)
+				return
 			}
+			if len(b) > 200 {
+				b = b[:200]
+			}
+			fail(fmt.Sprintf("%d %s", resp.StatusCode, b))
 		}()
 	}
 	wg.Wait()

@@ -220,8 +220,8 @@ func TestReason(t *testing.T) {
 func TestRetryBudget(t *testing.T) {
 	tab, _ := newTable(t, threeClouds, "routing: {retry_budget: {ratio: 0.5, min_concurrent: 1}, health: {consecutive_failures: 0, error_ratio: 0}}")
 	m := tab.Model("chat")
-	// A hundred requests in flight, each on its first attempt, which failed.
-	decs := make([]Decision, 100)
+	// Four hundred requests in flight, each on its first attempt, which failed.
+	decs := make([]Decision, 400)
 	for i := range decs {
 		if err := tab.Route(&Request{Model: "chat"}, &decs[i]); err != nil {
 			t.Fatal(err)
@@ -229,7 +229,7 @@ func TestRetryBudget(t *testing.T) {
 		decs[i].Next(time.Time{}).Done(Result{Outcome: Failed})
 	}
 	// Half of them may retry at once (the window's own allowance, 50% of
-	// its hundred requests, is no larger).
+	// its four hundred requests, is no larger).
 	retried := 0
 	for i := range decs {
 		if a := decs[i].Next(time.Time{}); a != nil {
@@ -238,8 +238,8 @@ func TestRetryBudget(t *testing.T) {
 			t.Fatalf("request %d stopped: %v", i, decs[i].Stopped())
 		}
 	}
-	if retried != 50 || m.Stats().RetriesDenied != 50 {
-		t.Fatalf("retried %d, denied %d; want 50 and 50", retried, m.Stats().RetriesDenied)
+	if retried != 200 || m.Stats().RetriesDenied != 200 {
+		t.Fatalf("retried %d, denied %d; want 200 and 200", retried, m.Stats().RetriesDenied)
 	}
 	for i := range decs {
 		decs[i].Finish(time.Time{})
@@ -343,11 +343,11 @@ func TestExampleConfig(t *testing.T) {
 // so that every deployment stays a candidate.)
 func TestRetryBudgetWindow(t *testing.T) {
 	tab, _ := newTable(t, threeClouds, "routing: {retry_budget: {ratio: 0.2, min_concurrent: 1}, health: {consecutive_failures: 0, error_ratio: 0}}")
-	for range 100 {
+	for range 1000 {
 		serve(t, tab, Request{Model: "chat"}, func(*Deployment) Result { return Result{Outcome: Success} })
 	}
 	// Ten requests in flight fail at once: concurrency alone would allow
-	// max(1, 0.2×10) = 2 retries; the window (110 requests) allows 22.
+	// max(1, 0.2×10) = 2 retries; the window (1010 requests) allows 202.
 	decs := make([]Decision, 10)
 	for i := range decs {
 		if err := tab.Route(&Request{Model: "chat"}, &decs[i]); err != nil {
@@ -363,10 +363,10 @@ func TestRetryBudgetWindow(t *testing.T) {
 	for i := range decs {
 		decs[i].Finish(time.Time{})
 	}
-	// An outage: fifty requests in flight all fail. Extra attempts stop at
-	// 20% of the window's requests (160 so far: 32, of which the burst took
-	// 10), however many are in flight.
-	decs = make([]Decision, 50)
+	// An outage: three hundred requests in flight all fail. Extra attempts
+	// stop at 20% of the window's requests (1310 so far: 262, of which the
+	// burst took 10), however many are in flight.
+	decs = make([]Decision, 300)
 	for i := range decs {
 		if err := tab.Route(&Request{Model: "chat"}, &decs[i]); err != nil {
 			t.Fatal(err)
@@ -381,8 +381,36 @@ func TestRetryBudgetWindow(t *testing.T) {
 			t.Fatalf("request %d stopped: %v", i, decs[i].Stopped())
 		}
 	}
-	if retried != 22 {
-		t.Errorf("%d of 50 failing requests retried, want 22 (20%% of the window's 160 requests, less the burst's 10)", retried)
+	if retried != 252 {
+		t.Errorf("%d of 300 failing requests retried, want 252 (20%% of the window's 1310 requests, less the burst's 10)", retried)
+	}
+	for i := range decs {
+		decs[i].Finish(time.Time{})
+	}
+}
+
+// TestRetryBudgetColdStart: a deployment that hangs on a model's first
+// requests times them out together, before the window holds enough requests
+// for 20% of them to cover the burst. The floor of ten extra attempts a
+// second (Finagle's) retries them all; beyond it the budget is spent.
+func TestRetryBudgetColdStart(t *testing.T) {
+	tab, _ := newTable(t, threeClouds, "routing: {retry_budget: {ratio: 0.2, min_concurrent: 1}, health: {consecutive_failures: 0, error_ratio: 0}}")
+	decs := make([]Decision, 120)
+	for i := range decs {
+		if err := tab.Route(&Request{Model: "chat"}, &decs[i]); err != nil {
+			t.Fatal(err)
+		}
+		decs[i].Next(time.Time{}).Done(Result{Outcome: Failed})
+	}
+	retried := 0
+	for i := range decs {
+		if decs[i].Next(time.Time{}) != nil {
+			retried++
+		}
+	}
+	// 20% of 120 is 24; the floor is 10 a second over the ten-second window.
+	if retried != 100 {
+		t.Errorf("%d of 120 failing first requests retried, want 100 (the floor of 10 a second over 10 s)", retried)
 	}
 	for i := range decs {
 		decs[i].Finish(time.Time{})

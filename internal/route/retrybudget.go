@@ -10,8 +10,9 @@ import "sync/atomic"
 //     minimum) are on a second or later attempt now, as Envoy's retry
 //     budget counts; or
 //   - the extra attempts of the last budgetWindow seconds stay within the
-//     same ratio of that window's requests, or within the minimum per
-//     second, as Finagle's retry budget counts.
+//     same ratio of that window's requests, or within a floor per second
+//     (the minimum, and never below Finagle's default of 10), as Finagle's
+//     retry budget counts.
 //
 // Either way extra attempts stay near ratio × requests. The second rule is
 // what lets a burst through: when a deployment hangs, the requests in flight
@@ -27,6 +28,14 @@ type retryBudget struct {
 // budgetWindow is the length, in seconds, of the window the second rule
 // counts over.
 const budgetWindow = 10
+
+// minRetriesPerSecond is the window rule's floor when the configured
+// minimum is lower: Finagle's default minRetriesPerSec. Without it a cold
+// start is the worst case: a deployment that hangs on its first requests
+// times out a burst together while the window holds too few requests for
+// 20% of them to cover it, and clients got 503s for retries no outage
+// had yet spent.
+const minRetriesPerSecond = 10
 
 // budgetSlot counts one second of the window.
 type budgetSlot struct {
@@ -72,7 +81,7 @@ func (b *retryBudget) windowAllows(s *settings, now int64) bool {
 			retries += sl.retries.Load()
 		}
 	}
-	return float64(retries+1) <= max(s.retryRatio*float64(requests), float64(s.retryMin*budgetWindow))
+	return float64(retries+1) <= max(s.retryRatio*float64(requests), float64(max(s.retryMin, minRetriesPerSecond)*budgetWindow))
 }
 
 // take claims one extra attempt at now; false when the budget is spent.
