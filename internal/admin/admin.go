@@ -56,6 +56,10 @@ type Options struct {
 	// Targets evaluates the configured targets for
 	// /admin/v1/reports/targets (targets.go); nil: 503.
 	Targets Targets
+	// Budgets tells the spend of tenants' and keys' budgets in their
+	// current periods (tenants.go); nil: the tenant and key answers leave
+	// budget_used out.
+	Budgets BudgetSpend
 }
 
 // Handler is the admin listener's handler.
@@ -70,18 +74,19 @@ type Handler struct {
 	keys     store.Tenants
 	ring     *access.Keyring
 	onChange func()
+	budgets  BudgetSpend
 }
 
 // New returns the admin handler. Its routes, in one table:
 //
 //	GET /admin/v1/usage    usage grouped by deployment|model|key|tenant|provider|day|hour
 //	GET /admin/v1/events   one request's attempts (?request_id=), or the latest events (recent.go)
-//	GET /admin/v1/deployments, /ui/   live routing state and the dashboard (dashboard.go)
+//	GET /admin/v1/deployments, /admin/v1/traffic, /ui/   live routing state, recent traffic and the dashboard (dashboard.go)
 //	/admin/v1/tenants…, /admin/v1/keys…   tenants and their keys (tenants.go)
 //	GET /admin/v1/reports/usage|revenue|margin   reports (reports.go)
 func New(o Options) *Handler {
 	h := &Handler{mux: http.NewServeMux(), token: sha256.Sum256([]byte(o.Token)), open: o.Token == "",
-		store: o.Store, log: o.Log, now: o.Now, keys: o.Tenants, ring: o.Keyring, onChange: o.OnChange}
+		store: o.Store, log: o.Log, now: o.Now, keys: o.Tenants, ring: o.Keyring, onChange: o.OnChange, budgets: o.Budgets}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

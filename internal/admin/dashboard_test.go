@@ -57,7 +57,7 @@ func TestDashboardShellOpenDataAuthed(t *testing.T) {
 	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/ui/" {
 		t.Errorf("/ui: %d to %q, want 301 to /ui/", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	for _, path := range []string{"/admin/v1/events", "/admin/v1/events?tenant=t1", "/admin/v1/deployments",
+	for _, path := range []string{"/admin/v1/events", "/admin/v1/events?tenant=t1", "/admin/v1/deployments", "/admin/v1/traffic?window=24h",
 		"/admin/v1/usage?group_by=provider,hour", "/admin/v1/tenants"} {
 		for _, tok := range []string{"", "wrong"} {
 			if code, _ := get(t, srv.URL+path, tok, nil); code != http.StatusUnauthorized {

@@ -53,37 +53,58 @@ type DeploymentsFunc func() []DeploymentStatus
 func (f DeploymentsFunc) Deployments() []DeploymentStatus { return f() }
 
 // RouteDeployments reads the table that table returns (the gateway's current
-// one, which a reload replaces) at each call.
+// one, which a reload replaces) at each call. It also tells each model's
+// policy (Policies), for the traffic report's route reasons.
 func RouteDeployments(table func() *route.Table) Deployments {
-	return DeploymentsFunc(func() []DeploymentStatus {
-		t := table()
-		if t == nil {
-			return nil
+	return routeTable(table)
+}
+
+type routeTable func() *route.Table
+
+// Policies implements Policies.
+func (table routeTable) Policies() map[string]string {
+	t := table()
+	if t == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, m := range t.Models() {
+		if m.Policy != nil {
+			out[m.Name] = m.Policy.Name()
 		}
-		now := time.Now()
-		var out []DeploymentStatus
-		for _, d := range t.Deployments() {
-			s := d.Stats(now)
-			why, _, _ := d.Status(now)
-			ds := DeploymentStatus{
-				Name: d.Name, Provider: d.ProviderName, Model: d.Model, Region: d.Region,
-				Available: why == "", Why: why, Ejected: s.EjectedUntil.After(now),
-				InFlight: s.InFlight, TTFTMs: float64(s.TTFT.Microseconds()) / 1000, TokensPerSec: s.TokensPerSec,
-				FailureRatio: s.FailureRatio, Attempts: s.Attempts, Successes: s.Successes, Failures: s.Failures,
-				Timeouts: s.Timeouts, Throttled: s.Throttled, Rejected: s.Rejected, Ejections: s.Ejections,
-				Retries: s.Retries, RPM: s.RPM, TPM: s.TPM, QuotaRPM: d.Quota.RPM, QuotaTPM: d.Quota.TPM,
-				CostUSD: s.Cost.String(),
-			}
-			if ds.Ejected {
-				ds.EjectedUntil = timePtr(s.EjectedUntil)
-			}
-			if !s.CoolingUntil.IsZero() {
-				ds.CoolingUntil = timePtr(s.CoolingUntil)
-			}
-			out = append(out, ds)
+	}
+	return out
+}
+
+// Deployments implements Deployments.
+func (table routeTable) Deployments() []DeploymentStatus {
+	t := table()
+	if t == nil {
+		return nil
+	}
+	now := time.Now()
+	var out []DeploymentStatus
+	for _, d := range t.Deployments() {
+		s := d.Stats(now)
+		why, _, _ := d.Status(now)
+		ds := DeploymentStatus{
+			Name: d.Name, Provider: d.ProviderName, Model: d.Model, Region: d.Region,
+			Available: why == "", Why: why, Ejected: s.EjectedUntil.After(now),
+			InFlight: s.InFlight, TTFTMs: float64(s.TTFT.Microseconds()) / 1000, TokensPerSec: s.TokensPerSec,
+			FailureRatio: s.FailureRatio, Attempts: s.Attempts, Successes: s.Successes, Failures: s.Failures,
+			Timeouts: s.Timeouts, Throttled: s.Throttled, Rejected: s.Rejected, Ejections: s.Ejections,
+			Retries: s.Retries, RPM: s.RPM, TPM: s.TPM, QuotaRPM: d.Quota.RPM, QuotaTPM: d.Quota.TPM,
+			CostUSD: s.Cost.String(),
 		}
-		return out
-	})
+		if ds.Ejected {
+			ds.EjectedUntil = timePtr(s.EjectedUntil)
+		}
+		if !s.CoolingUntil.IsZero() {
+			ds.CoolingUntil = timePtr(s.CoolingUntil)
+		}
+		out = append(out, ds)
+	}
+	return out
 }
 
 // deployments answers GET /admin/v1/deployments.

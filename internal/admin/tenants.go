@@ -1,10 +1,12 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/budget"
+	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -178,6 +181,51 @@ func budgetOut(b access.Budget) *budgetJSON {
 	return &budgetJSON{USD: b.USD.String(), Period: b.Period, TZ: b.TZ, Hard: b.Hard}
 }
 
+// BudgetSpend tells a budget's spend in its current period and when that
+// period resets (zero for lifetime), from the books admission enforces, the
+// ones GET /v1/key reads. scope is "key:"+key id or "tenant:"+tenant id; ok
+// is false when the spend is unknown.
+type BudgetSpend interface {
+	Spend(ctx context.Context, scope string, b access.Budget, now time.Time) (spent money.Nanos, resets time.Time, ok bool)
+}
+
+// budgetUsedJSON is a budget's use in its current period, on the tenant
+// and key read endpoints.
+type budgetUsedJSON struct {
+	SpendUSD     string  `json:"spend_usd"`
+	SpendNanos   int64   `json:"spend_nanos"`
+	RemainingUSD string  `json:"remaining_usd"`
+	UsedPercent  float64 `json:"used_percent"` // of the budget, past 100 when a soft budget is overspent
+	// PeriodStart and ResetsAt bound the current period; both null for a
+	// lifetime budget.
+	PeriodStart *time.Time `json:"period_start"`
+	ResetsAt    *time.Time `json:"resets_at"`
+}
+
+// budgetUsed reads b's spend for scope, or nil when there is no budget or
+// no way to know its spend.
+func (h *Handler) budgetUsed(ctx context.Context, scope string, b access.Budget, now time.Time) *budgetUsedJSON {
+	if b.IsZero() || h.budgets == nil {
+		return nil
+	}
+	p, err := budget.ParsePeriod(b.Period, b.TZ)
+	if err != nil {
+		return nil
+	}
+	spent, resets, ok := h.budgets.Spend(ctx, scope, b, now)
+	if !ok {
+		return nil
+	}
+	start, _ := p.Window(now)
+	out := &budgetUsedJSON{SpendUSD: spent.String(), SpendNanos: int64(spent), RemainingUSD: max(b.USD-spent, 0).String(),
+		PeriodStart: timePtr(start.UTC()), ResetsAt: timePtr(resets.UTC())}
+	if b.USD > 0 {
+		// A ratio for display, to 0.01%; the amounts stay exact above.
+		out.UsedPercent = math.Round(float64(spent)/float64(b.USD)*10000) / 100
+	}
+	return out
+}
+
 func checkList(field string, list []string) error {
 	for i, s := range list {
 		if strings.TrimSpace(s) == "" || len(s) > 200 {
@@ -207,8 +255,11 @@ type tenantJSON struct {
 	Metadata         map[string]string `json:"metadata"`
 	Limits           limitsJSON        `json:"limits"`
 	Budget           *budgetJSON       `json:"budget"`
-	CreatedAt        time.Time         `json:"created_at"`
-	UpdatedAt        time.Time         `json:"updated_at"`
+	// BudgetUsed is set by the read endpoints when the budget's books
+	// are known.
+	BudgetUsed *budgetUsedJSON `json:"budget_used,omitempty"`
+	CreatedAt  time.Time       `json:"created_at"`
+	UpdatedAt  time.Time       `json:"updated_at"`
 }
 
 func orEmpty(s []string) []string {
@@ -352,7 +403,22 @@ func (h *Handler) getTenant(w http.ResponseWriter, r *http.Request) {
 		h.accessError(w, err, "tenant", r.PathValue("id"))
 		return
 	}
-	writeJSON(w, http.StatusOK, tenantOut(t))
+	writeJSON(w, http.StatusOK, h.tenantRead(r.Context(), t, h.now()))
+}
+
+// tenantRead is a tenant as the read endpoints show it: with its budget's
+// use.
+func (h *Handler) tenantRead(ctx context.Context, t store.Tenant, now time.Time) tenantJSON {
+	out := tenantOut(t)
+	out.BudgetUsed = h.budgetUsed(ctx, "tenant:"+t.ID, t.Budget, now)
+	return out
+}
+
+// keyRead is keyOut with the key's budget's use.
+func (h *Handler) keyRead(ctx context.Context, k store.Key, now time.Time) keyJSON {
+	out := keyOut(k, now)
+	out.BudgetUsed = h.budgetUsed(ctx, "key:"+k.ID, k.Budget, now)
+	return out
 }
 
 func (h *Handler) patchTenant(w http.ResponseWriter, r *http.Request) {
@@ -430,7 +496,8 @@ func (h *Handler) listTenants(w http.ResponseWriter, r *http.Request) {
 		h.accessError(w, err, "tenants", "")
 		return
 	}
-	list(w, ts, limit, func(t store.Tenant) string { return t.ID }, func(t store.Tenant) any { return tenantOut(t) })
+	now := h.now()
+	list(w, ts, limit, func(t store.Tenant) string { return t.ID }, func(t store.Tenant) any { return h.tenantRead(r.Context(), t, now) })
 }
 
 // keyJSON is a key on the wire; Key (the secret) is set in the answers to
@@ -445,9 +512,12 @@ type keyJSON struct {
 	AllowedModels []string    `json:"allowed_models"`
 	Limits        limitsJSON  `json:"limits"`
 	Budget        *budgetJSON `json:"budget"`
-	ExpiresAt     *time.Time  `json:"expires_at"`
-	RevokedAt     *time.Time  `json:"revoked_at"`
-	LastUsedAt    *time.Time  `json:"last_used_at"`
+	// BudgetUsed is set by the read endpoints when the budget's books
+	// are known.
+	BudgetUsed *budgetUsedJSON `json:"budget_used,omitempty"`
+	ExpiresAt  *time.Time      `json:"expires_at"`
+	RevokedAt  *time.Time      `json:"revoked_at"`
+	LastUsedAt *time.Time      `json:"last_used_at"`
 	// PreviousValidUntil is when the secret a rotation replaced stops working.
 	PreviousValidUntil *time.Time `json:"previous_valid_until,omitempty"`
 	CreatedAt          time.Time  `json:"created_at"`
@@ -580,7 +650,7 @@ func (h *Handler) listKeys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	list(w, ks, limit, func(k store.Key) string { return k.ID }, func(k store.Key) any { return keyOut(k, now) })
+	list(w, ks, limit, func(k store.Key) string { return k.ID }, func(k store.Key) any { return h.keyRead(r.Context(), k, now) })
 }
 
 func (h *Handler) getKey(w http.ResponseWriter, r *http.Request) {
@@ -589,7 +659,7 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request) {
 		h.accessError(w, err, "key", r.PathValue("id"))
 		return
 	}
-	writeJSON(w, http.StatusOK, keyOut(k, h.now()))
+	writeJSON(w, http.StatusOK, h.keyRead(r.Context(), k, h.now()))
 }
 
 func (h *Handler) patchKey(w http.ResponseWriter, r *http.Request) {
