@@ -24,6 +24,10 @@ const DefaultHoldTTL = 15 * time.Minute
 type Admitter struct {
 	Limits  limit.Limiter
 	Budgets budget.Backend
+	// Joint, when set, takes both halves in one step (cluster mode: one Redis
+	// round trip for every scope). Limits and Budgets still settle what it
+	// took, and decide alone while it cannot (see Joint).
+	Joint   Joint
 	HoldTTL time.Duration
 	Log     *slog.Logger
 	// Webhook is where every budget's threshold alerts go; empty for none.
@@ -64,17 +68,19 @@ type Refusal struct {
 }
 
 // Admit takes the request's rate limits and budget holds on its key and,
-// for a stored key, its tenant: all of them or none. A key and tenant with
-// neither get a nil Ticket, which Finish accepts.
+// for a stored key, its tenant: all of them or none. When both a hard
+// budget and a rate limit refuse, the answer is the budget's 402 (waiting
+// for the window would not help). A key and tenant with neither get a nil
+// Ticket, which Finish accepts.
 func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
 	p := ask.Who
 	if p.Limits.IsZero() && p.TenantLimits.IsZero() && p.Budget.IsZero() && p.TenantBudget.IsZero() {
 		return nil, nil // nothing to take: no allocation, no lock, no round trip
 	}
 	t := &Ticket{}
+	var scopes [2]limit.Scope
+	n := 0
 	if a.Limits != nil {
-		var scopes [2]limit.Scope
-		n := 0
 		if lim := p.Limits; !lim.IsZero() {
 			scopes[n] = limit.Scope{Name: "key:" + p.KeyID, Limits: limit.Limits(lim)}
 			n++
@@ -83,43 +89,55 @@ func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
 			scopes[n] = limit.Scope{Name: "tenant:" + p.TenantID, Limits: limit.Limits(lim)}
 			n++
 		}
-		if n > 0 {
-			d, lt, err := a.Limits.Admit(ctx, &limit.Ask{Scopes: scopes[:n], Tokens: ask.Tokens, Now: ask.Now})
+	}
+	nb := 0
+	if a.Budgets != nil {
+		if b, ok := a.Budget("key:"+p.KeyID, p.Budget); ok {
+			t.budgets[nb] = b
+			nb++
+		}
+		if b, ok := a.Budget("tenant:"+p.TenantID, p.TenantBudget); ok && p.TenantID != "" {
+			t.budgets[nb] = b
+			nb++
+		}
+	}
+	ttl := a.HoldTTL
+	if ttl <= 0 {
+		ttl = DefaultHoldTTL
+	}
+	lask := &limit.Ask{Scopes: scopes[:n], Tokens: ask.Tokens, Now: ask.Now}
+	if a.Joint != nil && n+nb > 0 {
+		if ref, done := a.joint(ctx, t, lask, nb, ask, ttl); done {
+			if ref != nil {
+				return nil, ref
+			}
+			return t, nil
+		}
+		// The shared store cannot decide now: the halves' fallbacks do.
+	}
+	// Budgets first: a hold is fully undone by Release, while a rate-limit
+	// charge is not (its request stays counted in the window), so a request
+	// one refuses leaves nothing behind in the other.
+	if nb > 0 {
+		hold, ref, err := a.Budgets.Reserve(ctx, t.budgets[:nb], ask.WorstCost, ttl, ask.Now)
+		if err != nil {
+			return nil, a.unavailable("budgets", err)
+		}
+		if ref != nil {
+			return nil, budgetRefusal(ref)
+		}
+		t.hold = hold
+	}
+	if n > 0 {
+		d, lt, err := a.Limits.Admit(ctx, lask)
+		if err != nil || !d.Allowed {
+			a.release(ctx, t)
 			if err != nil {
 				return nil, a.unavailable("rate limits", err)
 			}
-			t.Limits = d
-			if !d.Allowed {
-				return nil, rateRefusal(d)
-			}
-			t.lim = lt
+			return nil, rateRefusal(d)
 		}
-	}
-	if a.Budgets != nil {
-		n := 0
-		if b, ok := a.Budget("key:"+p.KeyID, p.Budget); ok {
-			t.budgets[n] = b
-			n++
-		}
-		if b, ok := a.Budget("tenant:"+p.TenantID, p.TenantBudget); ok && p.TenantID != "" {
-			t.budgets[n] = b
-			n++
-		}
-		if n > 0 {
-			ttl := a.HoldTTL
-			if ttl <= 0 {
-				ttl = DefaultHoldTTL
-			}
-			hold, ref, err := a.Budgets.Reserve(ctx, t.budgets[:n], ask.WorstCost, ttl, ask.Now)
-			if err != nil || ref != nil {
-				a.release(t)
-				if err != nil {
-					return nil, a.unavailable("budgets", err)
-				}
-				return nil, &Refusal{Status: http.StatusPaymentRequired, Code: "budget_exceeded", Message: ref.Error() + ".", Budget: ref}
-			}
-			t.hold = hold
-		}
+		t.Limits, t.lim = d, lt
 	}
 	return t, nil
 }
@@ -147,10 +165,14 @@ func (a *Admitter) Finish(ctx context.Context, t *Ticket, tokens int64, cost mon
 	}
 }
 
-// release undoes the rate-limit half of an admission refused by a budget.
-func (a *Admitter) release(t *Ticket) {
-	if a.Limits != nil && t.lim.Valid() {
-		a.Limits.Settle(context.Background(), t.lim, 0)
+// release gives back the budget holds of an admission the rate limits
+// refused, even when its client has hung up.
+func (a *Admitter) release(ctx context.Context, t *Ticket) {
+	if len(t.hold.Budgets) == 0 {
+		return
+	}
+	if err := a.Budgets.Release(context.WithoutCancel(ctx), t.hold); err != nil {
+		a.log().Warn("budget release failed; the hold expires on its own", "err", err)
 	}
 }
 
@@ -188,6 +210,10 @@ func (a *Admitter) unavailable(what string, err error) *Refusal {
 	}
 	return &Refusal{Status: http.StatusServiceUnavailable, Code: "admission_unavailable", RetryAfter: time.Second,
 		Message: "The gateway cannot check " + what + " right now (its shared store is unreachable); retry shortly."}
+}
+
+func budgetRefusal(ref *budget.Refusal) *Refusal {
+	return &Refusal{Status: http.StatusPaymentRequired, Code: "budget_exceeded", Message: ref.Error() + ".", Budget: ref}
 }
 
 func rateRefusal(d limit.Decision) *Refusal {

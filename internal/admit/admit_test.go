@@ -109,12 +109,12 @@ func TestBudgetRace(t *testing.T) {
 	}
 }
 
-// TestBudgetRefusalReleasesRateLimit: a request the budget refuses does
-// not keep the request slot the rate limiter gave it.
+// TestBudgetRefusalReleasesRateLimit: a request the budget refuses takes
+// neither a concurrency slot nor a request of the RPM.
 func TestBudgetRefusalReleasesRateLimit(t *testing.T) {
 	ctx := context.Background()
 	a := newAdmitter()
-	who := &access.Principal{KeyID: "k", Limits: access.Limits{Concurrent: 1},
+	who := &access.Principal{KeyID: "k", Limits: access.Limits{Concurrent: 1, RPM: 1},
 		Budget: access.Budget{USD: money.PerDollar, Period: "day", Hard: true}}
 	for i := range 3 {
 		if _, ref := a.Admit(ctx, &Ask{Who: who, WorstCost: 2 * money.PerDollar, Now: time.Now()}); ref == nil || ref.Status != http.StatusPaymentRequired {
@@ -126,4 +126,34 @@ func TestBudgetRefusalReleasesRateLimit(t *testing.T) {
 		t.Fatalf("the concurrency slot leaked: %+v", ref)
 	}
 	a.Finish(ctx, tk, 0, 0)
+}
+
+// TestRateRefusalReleasesHolds: a request a rate limit refuses holds
+// nothing on its budgets, and a refusal by both is the budget's 402.
+func TestRateRefusalReleasesHolds(t *testing.T) {
+	ctx := context.Background()
+	a := newAdmitter()
+	who := &access.Principal{KeyID: "k", TenantID: "t", TenantLimits: access.Limits{RPM: 1},
+		Budget: access.Budget{USD: money.PerDollar, Period: "day", Hard: true}, TenantBudget: access.Budget{USD: money.PerDollar, Period: "month", Hard: true}}
+	ask := func(cost money.Nanos) *Ask { return &Ask{Who: who, WorstCost: cost, Now: time.Now()} }
+	if _, ref := a.Admit(ctx, ask(money.PerDollar/10)); ref != nil {
+		t.Fatalf("first: %+v", ref)
+	}
+	for range 3 {
+		if _, ref := a.Admit(ctx, ask(money.PerDollar/10)); ref == nil || ref.Status != http.StatusTooManyRequests {
+			t.Fatalf("over the tenant's RPM: %+v, want 429", ref)
+		}
+	}
+	for _, scope := range []struct {
+		name string
+		set  access.Budget
+	}{{"key:k", who.Budget}, {"tenant:t", who.TenantBudget}} {
+		b, _ := a.Budget(scope.name, scope.set)
+		if st, _ := a.Budgets.Status(ctx, b, time.Now()); st.Held != money.PerDollar/10 {
+			t.Errorf("%s holds %s after three 429s, want only the admitted $0.10", scope.name, st.Held)
+		}
+	}
+	if _, ref := a.Admit(ctx, ask(money.PerDollar)); ref == nil || ref.Status != http.StatusPaymentRequired {
+		t.Fatalf("over both the RPM and a budget: %+v, want the budget's 402", ref)
+	}
 }

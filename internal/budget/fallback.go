@@ -76,6 +76,16 @@ func (f *Fallback) observe(err error) {
 	}
 }
 
+// Fail tells the fallback that the shared backend's Redis failed another
+// caller (err wraps ErrUnavailable), such as an admission that took limits
+// and budgets in one script: the fallback then counts it as down, logs the
+// switch once and tries it again after Probe, as if its own call had failed.
+func (f *Fallback) Fail(err error) {
+	if errors.Is(err, ErrUnavailable) {
+		f.observe(err)
+	}
+}
+
 // Down reports whether the shared backend is currently considered unreachable.
 func (f *Fallback) Down() bool {
 	f.mu.Lock()

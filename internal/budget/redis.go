@@ -3,6 +3,7 @@ package budget
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -56,51 +57,15 @@ func NewRedis(c redis.UniversalClient, prefix string, n *Notifier) *Redis {
 	return &Redis{c: c, prefix: prefix, notifier: n, idBase: binary.LittleEndian.Uint64(b[:]) >> 1}
 }
 
-// Lua numbers are doubles and redis.call formats numbers unpredictably, so
-// amounts are passed to commands as the strings they came in as.
-var reserveScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local amount = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
-local id = ARGV[3]
-local n = tonumber(ARGV[4])
-local ki, ai = 1, 5
-for i = 1, n do
-  local h, z = KEYS[ki], KEYS[ki + 1]
-  local nb = tonumber(ARGV[ai + 2])
-  local expired = redis.call('ZRANGEBYSCORE', z, '-inf', now)
-  for _, hid in ipairs(expired) do
-    local a = redis.call('HGET', h, 'h' .. hid)
-    if a then
-      redis.call('HINCRBY', h, 'held', '-' .. a)
-      redis.call('HDEL', h, 'h' .. hid)
-    end
-  end
-  if #expired > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now) end
-  if ARGV[ai + 1] == '1' then
-    local spent = 0
-    for j = 1, nb do spent = spent + tonumber(redis.call('GET', KEYS[ki + 1 + j]) or '0') end
-    local held = tonumber(redis.call('HGET', h, 'held') or '0')
-    if spent + held + amount > tonumber(ARGV[ai]) then return {0, i, spent, held, now} end
-  end
-  ki, ai = ki + 2 + nb, ai + 3
-end
-ki, ai = 1, 5
-local keep = ttl + 3600000
-for i = 1, n do
-  local h, z = KEYS[ki], KEYS[ki + 1]
-  if redis.call('HSETNX', h, 'h' .. id, ARGV[1]) == 1 then
-    redis.call('HINCRBY', h, 'held', ARGV[1])
-    redis.call('ZADD', z, now + ttl, id)
-  end
-  -- Idle books vanish an hour after their last hold would have expired.
-  if redis.call('PTTL', h) < keep then
-    redis.call('PEXPIRE', h, keep)
-    redis.call('PEXPIRE', z, keep)
-  end
-  ki, ai = ki + 2 + tonumber(ARGV[ai + 2]), ai + 3
-end
+//go:embed reservelib.lua
+var reserveLib string
+
+// reserveScript is Reserve: every budget checked, then held on all or none.
+var reserveScript = redis.NewScript(reserveLib + `
+local now = budget.clock()
+local refused = budget.check(KEYS, ARGV, now)
+if refused then return refused end
+budget.hold(KEYS, ARGV, now)
 return {1, 0, 0, 0, now}
 `)
 
@@ -211,50 +176,17 @@ func unavailable(ctx context.Context, op string, err error) error {
 
 // Reserve implements Backend in one round trip.
 func (r *Redis) Reserve(ctx context.Context, budgets []Budget, amount money.Nanos, ttl time.Duration, now time.Time) (Reservation, *Refusal, error) {
-	if err := validate(budgets, amount, ttl); err != nil {
+	p, err := r.Plan(budgets, amount, ttl, now)
+	if err != nil || len(budgets) == 0 {
 		return Reservation{}, nil, err
 	}
-	if len(budgets) == 0 {
-		return Reservation{}, nil, nil
-	}
-	now = r.clock(now)
-	id := r.idBase + r.ids.Add(1)
-	keys := make([]string, 0, len(budgets)*3)
-	args := make([]any, 0, 4+len(budgets)*3)
-	args = append(args, strconv.FormatInt(int64(amount), 10), strconv.FormatInt(ttl.Milliseconds()+1, 10), strconv.FormatUint(id, 10), len(budgets))
-	var bs []Bucket
-	for i := range budgets {
-		b := &budgets[i]
-		k := b.book().redisKey()
-		h, z := r.holdKeys(k)
-		keys = append(keys, h, z)
-		bs = b.Period.Buckets(bs[:0], now)
-		for _, bu := range bs {
-			keys = append(keys, r.bucketKey(k, bu))
-		}
-		hard := "0"
-		if b.Hard {
-			hard = "1"
-		}
-		args = append(args, strconv.FormatInt(int64(b.Limit), 10), hard, len(bs))
-	}
 	sent := time.Now()
-	res, err := reserveScript.Run(ctx, r.c, keys, args...).Int64Slice()
+	res, err := reserveScript.Run(ctx, r.c, p.Keys, p.Args...).Int64Slice()
 	if err != nil {
-		r.forget(id, budgets)
+		p.Forget()
 		return Reservation{}, nil, unavailable(ctx, "reserve", err)
 	}
-	if len(res) != 5 {
-		return Reservation{}, nil, fmt.Errorf("budget: redis reserve: unexpected reply %v", res)
-	}
-	// Redis read its clock about halfway through the round trip.
-	local := sent.Add(time.Since(sent) / 2)
-	r.skew.Store(int64(time.UnixMilli(res[4]).Sub(local)))
-	if res[0] == 0 {
-		b := &budgets[res[1]-1]
-		return Reservation{}, refusal(b, money.Nanos(res[2]), money.Nanos(res[3]), now), nil
-	}
-	return Reservation{ID: id, Amount: amount, Budgets: budgets, At: now}, nil, nil
+	return p.Decode(res, sent)
 }
 
 // forget releases, in the background, a hold whose Reserve failed: the

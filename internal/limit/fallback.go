@@ -79,6 +79,16 @@ func (f *Fallback) Settle(ctx context.Context, t Ticket, actual int64) error {
 	return err
 }
 
+// Fail tells the fallback that the primary's Redis failed another caller
+// (err wraps ErrUnavailable), such as an admission that took limits and
+// budgets in one script: the fallback then counts it as down, logs the
+// switch once and probes for its return as if its own call had failed.
+func (f *Fallback) Fail(err error) {
+	if errors.Is(err, ErrUnavailable) {
+		f.fail(err)
+	}
+}
+
 // probe reports whether this caller may try the down primary now; one
 // caller per Retry period wins.
 func (f *Fallback) probe() bool {

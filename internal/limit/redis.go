@@ -11,12 +11,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+//go:embed redislib.lua
+var luaLib string
+
 //go:embed redis.lua
-var scriptSrc string
+var luaMain string
 
 // script runs by EVALSHA and falls back to EVAL (which loads it) when the
 // server does not have it yet, such as after a restart.
-var script = redis.NewScript(scriptSrc)
+var script = redis.NewScript(luaLib + luaMain)
 
 // DefaultPrefix is where Redis keeps limiter state. The braces are a Redis
 // Cluster hash tag: every scope of one admission must live in one slot for a
@@ -95,45 +98,12 @@ func (r *Redis) common(mode string, tokens int64) []any {
 
 // Admit implements Limiter.
 func (r *Redis) Admit(ctx context.Context, a *Ask) (Decision, Ticket, error) {
-	var buf [maxLocked]int
-	idx := buf[:0]
-	for i := range a.Scopes {
-		idx = insertScope(idx, a.Scopes, i)
-	}
-	keys := make([]string, 0, 3*len(idx))
-	args := r.common("admit", a.Tokens)
-	for _, i := range idx {
-		s := &a.Scopes[i]
-		keys = append(keys, r.prefix+s.Name+":r", r.prefix+s.Name+":t", r.prefix+s.Name+":c")
-		args = append(args, s.Limits.RPM, s.Limits.TPM, s.Limits.Concurrent)
-	}
-	res, err := script.Run(ctx, r.c, keys, args...).Int64Slice()
+	p := r.Plan(a)
+	res, err := script.Run(ctx, r.c, p.Keys, p.Args...).Int64Slice()
 	if err != nil {
 		return Decision{}, Ticket{}, classify(ctx, "admit", err)
 	}
-	if len(res) != 10+2*len(idx) {
-		return Decision{}, Ticket{}, fmt.Errorf("limit: redis admit: %d values from the script, want %d", len(res), 10+2*len(idx))
-	}
-	d := Decision{Allowed: res[0] == 1, Headers: Headers{
-		LimitRequests: res[4], RemainingRequests: res[5], ResetRequests: time.Duration(res[6]) * time.Microsecond,
-		LimitTokens: res[7], RemainingTokens: res[8], ResetTokens: time.Duration(res[9]) * time.Microsecond,
-	}}
-	var tk Ticket
-	if !d.Allowed {
-		d.Scope = a.Scopes[idx[res[1]-1]].Name
-		d.Which = [...]string{"", Requests, Tokens, Concurrent}[res[2]]
-		if res[3] < 0 {
-			d.TooLarge = true
-		} else {
-			d.RetryAfter = time.Duration(res[3]) * time.Microsecond
-		}
-		return d, tk, nil
-	}
-	tk.tokens = a.Tokens
-	for k, i := range idx {
-		tk.add(charge{scope: a.Scopes[i].Name, tokSlot: res[10+2*k], concSlot: res[11+2*k]})
-	}
-	return d, tk, nil
+	return p.Decode(res)
 }
 
 // Settle implements Limiter.

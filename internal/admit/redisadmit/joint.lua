@@ -1,0 +1,52 @@
+-- One admission, after limit.RedisLua and budget.RedisLua: every hard
+-- budget and every rate limit is checked, then all are taken, or none.
+-- Budgets are checked first, as on the split path (internal/admit), so both
+-- paths give the same answer when both would refuse.
+--
+-- KEYS = the limit keys, then the budget keys.
+-- ARGV = number of limit keys, number of limit arguments, number of budget
+--        keys, the limit arguments, then the budget arguments (each half as
+--        its library describes; a half with no keys is skipped).
+-- Returns a verdict, then:
+--   0 (taken): limit.finish's reply if there are limits, then {1, 0, 0, 0,
+--     now_ms} if there are budgets;
+--   1 (a limit refused): limit.finish's reply, nothing taken;
+--   2 (a budget refused): budget.check's refusal, nothing taken.
+local nlk, nla, nbk = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local lk, la, bk, ba = {}, {}, {}, {}
+for i = 1, nlk do lk[i] = KEYS[i] end
+for i = 1, nbk do bk[i] = KEYS[nlk + i] end
+for i = 1, nla do la[i] = ARGV[3 + i] end
+for i = 4 + nla, #ARGV do ba[#ba + 1] = ARGV[i] end
+
+-- Check: budget.check reaps expired holds (which changes no answer) and
+-- limit.check writes nothing.
+local now
+if nbk > 0 then
+  now = budget.clock()
+  local refused = budget.check(bk, ba, now)
+  if refused then
+    table.insert(refused, 1, 2)
+    return refused
+  end
+end
+local st
+if nlk > 0 then
+  st = limit.check(lk, la)
+  if st.refused ~= 0 then
+    local out = limit.finish(st) -- refused: charges nothing
+    table.insert(out, 1, 1)
+    return out
+  end
+end
+
+-- Take.
+local out = {0}
+if st then
+  for _, v in ipairs(limit.finish(st)) do out[#out + 1] = v end
+end
+if now then
+  budget.hold(bk, ba, now)
+  for _, v in ipairs({1, 0, 0, 0, now}) do out[#out + 1] = v end
+end
+return out

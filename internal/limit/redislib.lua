@@ -1,0 +1,211 @@
+-- Sliding windows over Redis hashes: the same rules as window.go. This file
+-- is a library: it defines the local table `limit`, and a script built from
+-- it (redis.lua here, the joint admission of internal/admit/redisadmit) calls
+-- it with its own slices of KEYS and ARGV. Everything is local: Redis forbids
+-- a script to create globals.
+--
+-- A window key holds fields h (head slot), s (sum), l (last charged slot)
+-- and one field per slot with usage ("%d" of the slot number).
+--
+-- Admission (limit.check, then limit.finish):
+--   keys = 3 per scope (requests, tokens, concurrency windows).
+--   a    = "admit", now_us (0: server TIME), slot_us, n, lease_us, lease_n,
+--          tokens, then rpm, tpm, concurrent per scope.
+--   limit.finish returns allowed, scope index (1-based, 0 if allowed), which
+--   (1 requests, 2 tokens, 3 concurrent), retry_us (-1: too large),
+--   limit_req, rem_req, reset_req_us, limit_tok, rem_tok, reset_tok_us, then
+--   per scope the token slot and the lease slot charged (-1: none).
+-- Settlement (limit.settle):
+--   keys = 2 per scope (tokens, concurrency windows).
+--   a    = "settle", now_us, slot_us, n, lease_us, lease_n, delta tokens,
+--          then token slot and lease slot per scope. Returns 1.
+local limit = {}
+do
+  local now, slotw, n, leasew, leasen
+
+  -- setup reads the arguments every call shares.
+  local function setup(a)
+    now = tonumber(a[2])
+    if now == 0 then
+      local t = redis.call('TIME')
+      now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    end
+    slotw, n = tonumber(a[3]), tonumber(a[4])
+    leasew, leasen = tonumber(a[5]), tonumber(a[6])
+  end
+
+  local function f(j) return string.format('%d', j) end
+
+  -- open reads a window and advances it to slot cur without writing.
+  local function open(key, w, nslots)
+    local cur = math.floor(now / w)
+    local v = redis.call('HMGET', key, 'h', 's', 'l')
+    local win = {key = key, w = w, n = nslots, cur = cur, h = cur, sum = 0, last = 0, exists = v[1] ~= false, reset = false, gone = {}, inc = {}}
+    if not win.exists then return win end
+    local h, sum = tonumber(v[1]), tonumber(v[2]) or 0
+    win.last = tonumber(v[3]) or 0
+    if cur <= h then
+      win.h, win.sum = h, sum
+      return win
+    end
+    if cur - h >= nslots or sum <= 0 then
+      win.reset = true
+    else
+      for j = h + 1, cur do
+        local fj = f(j - nslots)
+        local x = redis.call('HGET', key, fj)
+        if x then
+          sum = sum - tonumber(x)
+          win.gone[#win.gone + 1] = fj
+        end
+      end
+      win.sum = sum
+    end
+    return win
+  end
+
+  -- save writes the window back after changes at the head.
+  local function save(win)
+    if win.reset then
+      redis.call('DEL', win.key)
+    elseif #win.gone > 0 then
+      redis.call('HDEL', win.key, unpack(win.gone))
+    end
+    for fj, v in pairs(win.inc) do
+      redis.call('HINCRBY', win.key, fj, v)
+    end
+    redis.call('HSET', win.key, 'h', f(win.h), 's', f(win.sum), 'l', f(win.last))
+    redis.call('PEXPIRE', win.key, math.floor((win.n + 2) * win.w / 1000))
+  end
+
+  local function add(win, v)
+    local fj = f(win.h)
+    win.inc[fj] = (win.inc[fj] or 0) + v
+    win.sum = win.sum + v
+    win.last = win.h
+  end
+
+  -- wait is the time until need more fits under lim, -1 if it never does.
+  local function wait(win, need, lim)
+    if need > lim then return -1 end
+    local over = win.sum + need - lim
+    local slots = {}
+    if win.exists and not win.reset then
+      local all = redis.call('HGETALL', win.key)
+      for i = 1, #all, 2 do
+        local j = tonumber(all[i])
+        if j then slots[j] = tonumber(all[i + 1]) end
+      end
+    end
+    for j = win.h - win.n + 1, win.h do
+      over = over - (slots[j] or 0)
+      if over <= 0 then return (j + win.n) * win.w - now end
+    end
+    return 0
+  end
+
+  local function emptyin(win)
+    if win.sum <= 0 then return 0 end
+    return (win.last + win.n) * win.w - now
+  end
+
+  -- settle refunds or adds tokens and gives back concurrency leases.
+  function limit.settle(keys, a)
+    setup(a)
+    local delta = tonumber(a[7])
+    local nscopes = #keys / 2
+    for i = 1, nscopes do
+      local tslot, lslot = tonumber(a[7 + 2 * i - 1]), tonumber(a[7 + 2 * i])
+      if tslot >= 0 and delta ~= 0 then
+        local win = open(keys[2 * i - 1], slotw, n)
+        if delta > 0 then
+          add(win, delta)
+          save(win)
+        elseif win.exists and not win.reset and tslot > win.h - n and tslot <= win.h then
+          local x = tonumber(redis.call('HGET', win.key, f(tslot)) or '0')
+          local r = math.min(x, -delta)
+          if r > 0 then
+            win.inc[f(tslot)] = -r
+            win.sum = win.sum - r
+            save(win)
+          end
+        end
+      end
+      if lslot >= 0 then
+        local win = open(keys[2 * i], leasew, leasen)
+        if win.exists and not win.reset and lslot > win.h - leasen and lslot <= win.h then
+          local x = tonumber(redis.call('HGET', win.key, f(lslot)) or '0')
+          if x > 0 then
+            win.inc[f(lslot)] = -1
+            win.sum = win.sum - 1
+            save(win)
+          end
+        end
+      end
+    end
+    return 1
+  end
+
+  -- check reads every scope's windows and decides, writing nothing: a
+  -- caller may still drop the admission (a budget refusing) and leave no
+  -- trace.
+  function limit.check(keys, a)
+    setup(a)
+    local st = {tokens = tonumber(a[7]), nscopes = #keys / 3, wins = {}, refused = 0, which = 0, retry = -2, toolarge = false}
+    local function refuse(i, kind, us)
+      if us < 0 then
+        if not st.toolarge then st.refused, st.which, st.retry, st.toolarge = i, kind, -1, true end
+        return
+      end
+      if not st.toolarge and us > st.retry then st.refused, st.which, st.retry = i, kind, us end
+    end
+    for i = 1, st.nscopes do
+      local rpm, tpm, conc = tonumber(a[7 + 3 * i - 2]), tonumber(a[7 + 3 * i - 1]), tonumber(a[7 + 3 * i])
+      local ws = {rpm = rpm, tpm = tpm, conc = conc}
+      if rpm > 0 then
+        ws.r = open(keys[3 * i - 2], slotw, n)
+        if ws.r.sum + 1 > rpm then refuse(i, 1, wait(ws.r, 1, rpm)) end
+      end
+      if tpm > 0 then
+        ws.t = open(keys[3 * i - 1], slotw, n)
+        if ws.t.sum + st.tokens > tpm then refuse(i, 2, wait(ws.t, st.tokens, tpm)) end
+      end
+      if conc > 0 then
+        ws.c = open(keys[3 * i], leasew, leasen)
+        if ws.c.sum + 1 > conc then refuse(i, 3, 1000000) end
+      end
+      st.wins[i] = ws
+    end
+    return st
+  end
+
+  -- finish charges every scope of an admission check allowed (only then)
+  -- and returns the reply described above.
+  function limit.finish(st)
+    local out = {0, st.refused, st.which, st.retry, 0, 0, 0, 0, 0, 0}
+    if st.refused == 0 then
+      out[1] = 1
+      out[4] = 0
+    end
+    for i = 1, st.nscopes do
+      local ws = st.wins[i]
+      local tslot, lslot = -1, -1
+      if st.refused == 0 then
+        if ws.r then add(ws.r, 1); save(ws.r) end
+        if ws.t then add(ws.t, st.tokens); save(ws.t); tslot = ws.t.h end
+        if ws.c then add(ws.c, 1); save(ws.c); lslot = ws.c.h end
+      end
+      if ws.r then
+        local rem = math.max(0, ws.rpm - ws.r.sum)
+        if out[5] == 0 or rem < out[6] then out[5], out[6], out[7] = ws.rpm, rem, emptyin(ws.r) end
+      end
+      if ws.t then
+        local rem = math.max(0, ws.tpm - ws.t.sum)
+        if out[8] == 0 or rem < out[9] then out[8], out[9], out[10] = ws.tpm, rem, emptyin(ws.t) end
+      end
+      out[#out + 1] = tslot
+      out[#out + 1] = lslot
+    end
+    return out
+  end
+end
