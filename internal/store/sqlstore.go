@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -407,28 +408,63 @@ func groupOf(labels []string, gv []any) map[string]string {
 	return g
 }
 
-// rollupSource is the FROM clause reading hourly rollups over hours and
-// daily ones over days, as one relation u with the rollup columns.
-func rollupSource(hours []span, days span) (string, []any) {
-	cols := strings.Join(rollupKeyCols, ",") + "," + strings.Join(rollupSumCols[:], ",")
-	var parts []string
-	var args []any
-	// One SELECT per span rather than an OR of ranges, which SQLite answers
-	// with a scan of the whole table instead of two index ranges.
+// usagePart is one index range of one rollup table: a report reads a few
+// and adds their sums up.
+type usagePart struct {
+	table string
+	span  span
+}
+
+// reportPieces caps how many pieces a long range is read in at once. The
+// pieces run on separate reader connections, so a month's report over
+// SQLite, whose CPU goes into modernc's VDBE row by row, takes the wall
+// time of its largest piece rather than of the whole. More pieces than
+// cores buys nothing.
+func reportPieces() int { return max(1, min(4, runtime.GOMAXPROCS(0))) }
+
+// usageParts lists the ranges a report reads: the hourly ends and the whole
+// days, a long range cut into up to pieces parts of whole units.
+func usageParts(hours []span, days span, pieces int) []usagePart {
+	var parts []usagePart
 	for _, h := range hours {
-		if !h.empty() {
-			parts = append(parts, "SELECT "+cols+" FROM usage_hourly WHERE bucket >= ? AND bucket < ?")
-			args = append(args, h.from, h.to)
+		for _, sp := range h.split(hourSec, pieces) {
+			parts = append(parts, usagePart{"usage_hourly", sp})
 		}
 	}
-	if !days.empty() {
-		parts = append(parts, "SELECT "+cols+" FROM usage_daily WHERE bucket >= ? AND bucket < ?")
-		args = append(args, days.from, days.to)
+	for _, sp := range days.split(daySec, pieces) {
+		parts = append(parts, usagePart{"usage_daily", sp})
 	}
-	if len(parts) == 0 {
-		return "", nil
+	return parts
+}
+
+// split cuts s into up to n non-empty spans of whole units (s is aligned to
+// unit). Ranges open at either end (an unbounded report) stay whole:
+// cutting them would spread empty reads over the pieces.
+func (s span) split(unit int64, n int) []span {
+	if s.empty() {
+		return nil
 	}
-	return "(" + strings.Join(parts, " UNION ALL ") + ") u", args
+	units := (s.to - s.from) / unit
+	if n <= 1 || s.from == 0 || s.to == maxSec || units < 2*int64(n) {
+		return []span{s}
+	}
+	out := make([]span, 0, n)
+	from := s.from
+	for i := range int64(n) {
+		to := s.from + (units*(i+1)/int64(n))*unit
+		if i == int64(n)-1 {
+			to = s.to
+		}
+		out = append(out, span{from, to})
+		from = to
+	}
+	return out
+}
+
+// groupSums is one group's sums across the parts of a report.
+type groupSums struct {
+	group map[string]string
+	v     sums
 }
 
 func (s *sqlStore) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) {
@@ -438,8 +474,8 @@ func (s *sqlStore) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) 
 	}
 	from, to := q.hourRange()
 	hours, days := plan(from, to, hourly)
-	src, args := rollupSource(hours, days)
-	if src == "" {
+	parts := usageParts(hours, days, reportPieces())
+	if len(parts) == 0 {
 		return nil, nil
 	}
 	var groupCols, labels []string
@@ -448,6 +484,46 @@ func (s *sqlStore) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) 
 		groupCols = append(groupCols, d.cols...)
 		labels = append(labels, d.labels...)
 	}
+	// Each part is aggregated by the database, in parallel; the groups are
+	// then added up here (a group may appear in every part).
+	results := make([]map[string]*groupSums, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Go(func() { results[i], errs[i] = s.usagePart(ctx, p, groupCols, labels) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	total := results[0]
+	for _, r := range results[1:] {
+		for k, g := range r {
+			t := total[k]
+			if t == nil {
+				total[k] = g
+				continue
+			}
+			for i := range g.v {
+				t.v[i] += g.v[i]
+			}
+		}
+	}
+	out := make([]UsageRow, 0, len(total))
+	for _, g := range total {
+		if g.v[0] == 0 {
+			continue // totals over nothing
+		}
+		row := rowFromSums(&g.v)
+		row.Group = g.group
+		out = append(out, row)
+	}
+	sortRows(out, labels)
+	return out, nil
+}
+
+// usagePart sums one part's rollup rows by the report's groups.
+func (s *sqlStore) usagePart(ctx context.Context, p usagePart, groupCols, labels []string) (map[string]*groupSums, error) {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for _, c := range groupCols {
@@ -461,20 +537,21 @@ func (s *sqlStore) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) 
 		// SUM of bigint is numeric in Postgres; cast so both return int64.
 		fmt.Fprintf(&b, "CAST(COALESCE(SUM(%s), 0) AS BIGINT)", c)
 	}
-	b.WriteString(" FROM ")
-	b.WriteString(src)
+	// One index range per statement: SQLite answers an OR of two ranges
+	// with a scan of the whole table.
+	b.WriteString(" FROM " + p.table + " WHERE bucket >= ? AND bucket < ?")
 	if len(groupCols) > 0 {
 		b.WriteString(" GROUP BY ")
 		b.WriteString(strings.Join(groupCols, ","))
 	}
-
-	rows, err := s.r.QueryContext(ctx, s.bind(b.String()), args...)
+	rows, err := s.r.QueryContext(ctx, s.bind(b.String()), p.span.from, p.span.to)
 	if err != nil {
 		return nil, fmt.Errorf("store: usage: %w", err)
 	}
 	defer rows.Close()
-	var out []UsageRow
+	out := map[string]*groupSums{}
 	dest := make([]any, len(labels)+rollupSumN)
+	var key strings.Builder
 	for rows.Next() {
 		gv := make([]any, len(labels))
 		for i, l := range labels {
@@ -485,24 +562,30 @@ func (s *sqlStore) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) 
 			}
 			dest[i] = gv[i]
 		}
-		var v sums
-		for i := range v {
-			dest[len(labels)+i] = &v[i]
+		g := &groupSums{}
+		for i := range g.v {
+			dest[len(labels)+i] = &g.v[i]
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("store: usage: %w", err)
 		}
-		if v[0] == 0 {
-			continue // totals over nothing
+		g.group = groupOf(labels, gv)
+		key.Reset()
+		for _, l := range labels {
+			key.WriteString(g.group[l])
+			key.WriteByte(0)
 		}
-		row := rowFromSums(&v)
-		row.Group = groupOf(labels, gv)
-		out = append(out, row)
+		if t := out[key.String()]; t != nil { // one part never repeats a group; be safe
+			for i := range g.v {
+				t.v[i] += g.v[i]
+			}
+			continue
+		}
+		out[key.String()] = g
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: usage: %w", err)
 	}
-	sortRows(out, labels)
 	return out, nil
 }
 
@@ -548,10 +631,12 @@ func (s *sqlStore) Spend(ctx context.Context, from, to time.Time) (map[string]mo
 	var edges [][2]int64 // raw-event ranges, in ns
 	if hFrom < hTo {
 		hours, days := plan(hFrom, hTo, false)
-		src, args := rollupSource(hours, days)
-		q := "SELECT deployment, CAST(SUM(cost_reported + cost_estimated) AS BIGINT) FROM " + src + " GROUP BY deployment"
-		if err := s.sumInto(ctx, out, q, args...); err != nil {
-			return nil, err
+		for _, p := range usageParts(hours, days, 1) {
+			q := "SELECT deployment, CAST(SUM(cost_reported + cost_estimated) AS BIGINT) FROM " + p.table +
+				" WHERE bucket >= ? AND bucket < ? GROUP BY deployment"
+			if err := s.sumInto(ctx, out, q, p.span.from, p.span.to); err != nil {
+				return nil, err
+			}
 		}
 		edges = [][2]int64{{fromNs, hFrom * nsPerSec}, {hTo * nsPerSec, toNs}}
 	} else {
