@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/switchyard/switchyard/internal/admit"
+	"github.com/switchyard/switchyard/internal/admit/redisadmit"
 	"github.com/switchyard/switchyard/internal/budget"
 	"github.com/switchyard/switchyard/internal/limit"
 )
@@ -35,11 +36,17 @@ func (g *Gateway) openAdmission() error {
 			return fmt.Errorf("gateway: cluster.redis: %w", err)
 		}
 		g.redis = redis.NewClient(o)
-		shared := budget.NewRedis(g.redis, "sy:{budget}:", notifier)
-		go shared.Run(ctx, 10*time.Second)
-		a.Limits = &limit.Fallback{Primary: limit.NewRedis(g.redis, "", limit.Options{}), Local: localLimits,
-			FailOpen: c.Cluster.FailOpen, Log: g.log}
-		a.Budgets = &budget.Fallback{Shared: shared, Local: localBudgets, FailOpen: c.Cluster.FailOpen, Log: g.log}
+		// One script takes a request's limits and holds together (one
+		// round trip); the fallbacks settle them and decide while Redis is down.
+		joint, err := redisadmit.New(g.redis, "", notifier, limit.Options{})
+		if err != nil {
+			cancel()
+			return fmt.Errorf("gateway: cluster.redis: %w", err)
+		}
+		go joint.Budgets.Run(ctx, 10*time.Second)
+		joint.LimitFallback = &limit.Fallback{Primary: joint.Limits, Local: localLimits, FailOpen: c.Cluster.FailOpen, Log: g.log}
+		joint.BudgetFallback = &budget.Fallback{Shared: joint.Budgets, Local: localBudgets, FailOpen: c.Cluster.FailOpen, Log: g.log}
+		a.Limits, a.Budgets, a.Joint = joint.LimitFallback, joint.BudgetFallback, joint
 	}
 	g.Admitter = a
 	return nil
