@@ -1,0 +1,114 @@
+package gateway_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/emulate"
+	"github.com/switchyard/switchyard/internal/gateway"
+)
+
+// TestDeploymentQuotaAcrossReplicas: two replicas sharing Redis route to one
+// deployment with a 600 RPM quota toward its cloud. 2,000 requests spread
+// over both in 20 waves within the same minute: the cloud receives 600 ±
+// 1%, and never more than 600 (two replicas each enforcing the quota alone
+// would send it 1,200, LiteLLM #40291). The rest get 429 with Retry-After.
+// A reload of one replica halfway does not reset the quota.
+func TestDeploymentQuotaAcrossReplicas(t *testing.T) {
+	const requests, rpm, waves, workers = 2000, 600, 20, 16
+	rurl, rc := sharedRedis(t)
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	// The quota's counts are kept by deployment name: a fresh name per run
+	// keeps runs apart.
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "quota-" + hex.EncodeToString(b)
+	forgetScopes(t, rc, name)
+	mk := func(weight int) *config.Config {
+		cfg := clusterConfig(emu.URL, "", rurl, false)
+		d := &cfg.Models[0].Deployments[0]
+		d.Name, d.Quota.RPM, d.Weight = name, rpm, weight
+		return cfg
+	}
+	var cfgs []*config.Config
+	gs := startReplicas(t, 2, func() *config.Config { c := mk(1); cfgs = append(cfgs, c); return c })
+
+	// The window slides: a run that crosses a minute boundary may rightly
+	// send more than 600 in all. The run takes a few seconds.
+	if time.Now().Second() >= 50 {
+		time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute + 200*time.Millisecond)))
+	}
+	start := time.Now()
+	var mu sync.Mutex
+	admitted, limited := 0, 0
+	for w := range waves {
+		if w == waves/2 {
+			next := mk(2)
+			next.Log = cfgs[0].Log // startReplicas logs access
+			if err := gs[0].Reload(like(t, cfgs[0], next)); err != nil {
+				t.Fatalf("reload: %v", err)
+			}
+		}
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for i := range next {
+					a, err := chatRaw(gs[i%2], testKey)
+					mu.Lock()
+					switch {
+					case err != nil:
+						t.Errorf("request %d: %v", i, err)
+					case a.Status == http.StatusOK:
+						admitted++
+					case a.Status == http.StatusTooManyRequests && a.Code == "rate_limit_exceeded" && a.RetryAfter != "":
+						limited++
+					default:
+						t.Errorf("request %d: %+v, want 200 or 429 with Retry-After", i, a)
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		for i := range requests / waves {
+			next <- w*requests/waves + i
+		}
+		close(next)
+		wg.Wait()
+		// Each replica exchanges with Redis every 100 ms: a wave that finds
+		// the leases spent has its rest granted by the next waves.
+		time.Sleep(100 * time.Millisecond)
+	}
+	took := time.Since(start)
+	t.Logf("%d admitted, %d limited, in %v", admitted, limited, took)
+	if start.Truncate(time.Minute) != time.Now().Truncate(time.Minute) {
+		t.Fatalf("the run crossed a minute boundary (took %v): the sliding minute rightly let more through", took)
+	}
+	if admitted > rpm || admitted < rpm*99/100 {
+		t.Errorf("the cloud received %d of %d requests at %d RPM over two replicas, want %d (-1%%)", admitted, requests, rpm, rpm)
+	}
+	if admitted+limited != requests {
+		t.Errorf("%d admitted + %d limited != %d", admitted, limited, requests)
+	}
+	for i, g := range gs {
+		if got := quotaUsed(g, name); got != int64(admitted) {
+			t.Errorf("replica %d counts %d requests in the quota's window, want the cluster's %d", i, got, admitted)
+		}
+	}
+}
+
+// quotaUsed is the requests a replica counts against the named
+// deployment's RPM quota over the last minute.
+func quotaUsed(g *gateway.Gateway, name string) int64 {
+	for _, d := range g.Table().Deployments() {
+		if d.Name == name {
+			return d.Stats(time.Now()).RPM
+		}
+	}
+	return -1
+}
