@@ -133,6 +133,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 		MaxBodyBytes:    int64(cfg.Server.MaxBodyBytes),
 		BodyReadTimeout: cfg.Server.BodyReadTimeout.D(),
 	})
+	g.openQuotas() // quotas.go: deployment quotas shared in a cluster
 	g.shed = listen.Shed(g.API, cfg.Server.MaxInFlight)
 	g.srv = &http.Server{
 		// Outside in: every body read (net/http's own drain included) has a
