@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
@@ -33,8 +34,13 @@ type Admitter struct {
 	// Webhook is where every budget's threshold alerts go; empty for none.
 	Webhook string
 
-	periods sync.Map // "period|tz" -> budget.Period, parsed once
+	// periods are the budget periods parsed so far, replaced whole on a
+	// miss: a lookup is one atomic load and no allocation.
+	periods   atomic.Pointer[map[periodKey]budget.Period]
+	periodsMu sync.Mutex
 }
+
+type periodKey struct{ period, tz string }
 
 // Ask is what admission needs to know of a request.
 type Ask struct {
@@ -48,11 +54,15 @@ type Ask struct {
 	Now       time.Time
 }
 
-// Ticket is an admitted request's claim, settled once by Finish.
+// Ticket is an admitted request's claim, settled once by Finish. It also
+// holds what admission passes down (scopes, budgets), so an admission
+// allocates once.
 type Ticket struct {
 	lim     limit.Ticket
 	hold    budget.Reservation
 	budgets [2]budget.Budget
+	scopes  [2]limit.Scope
+	ask     limit.Ask
 	// Limits carries the rate-limit headers every answer shows.
 	Limits limit.Decision
 }
@@ -78,25 +88,31 @@ func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
 		return nil, nil // nothing to take: no allocation, no lock, no round trip
 	}
 	t := &Ticket{}
-	var scopes [2]limit.Scope
+	var keyScope, tenantScope string
+	if !p.Limits.IsZero() || !p.Budget.IsZero() {
+		keyScope = "key:" + p.KeyID
+	}
+	if p.TenantID != "" && (!p.TenantLimits.IsZero() || !p.TenantBudget.IsZero()) {
+		tenantScope = "tenant:" + p.TenantID
+	}
 	n := 0
 	if a.Limits != nil {
 		if lim := p.Limits; !lim.IsZero() {
-			scopes[n] = limit.Scope{Name: "key:" + p.KeyID, Limits: limit.Limits(lim)}
+			t.scopes[n] = limit.Scope{Name: keyScope, Limits: limit.Limits(lim)}
 			n++
 		}
-		if lim := p.TenantLimits; p.TenantID != "" && !lim.IsZero() {
-			scopes[n] = limit.Scope{Name: "tenant:" + p.TenantID, Limits: limit.Limits(lim)}
+		if lim := p.TenantLimits; tenantScope != "" && !lim.IsZero() {
+			t.scopes[n] = limit.Scope{Name: tenantScope, Limits: limit.Limits(lim)}
 			n++
 		}
 	}
 	nb := 0
 	if a.Budgets != nil {
-		if b, ok := a.Budget("key:"+p.KeyID, p.Budget); ok {
+		if b, ok := a.Budget(keyScope, p.Budget); ok {
 			t.budgets[nb] = b
 			nb++
 		}
-		if b, ok := a.Budget("tenant:"+p.TenantID, p.TenantBudget); ok && p.TenantID != "" {
+		if b, ok := a.Budget(tenantScope, p.TenantBudget); ok && tenantScope != "" {
 			t.budgets[nb] = b
 			nb++
 		}
@@ -105,7 +121,8 @@ func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
 	if ttl <= 0 {
 		ttl = DefaultHoldTTL
 	}
-	lask := &limit.Ask{Scopes: scopes[:n], Tokens: ask.Tokens, Now: ask.Now}
+	t.ask = limit.Ask{Scopes: t.scopes[:n], Tokens: ask.Tokens, Now: ask.Now}
+	lask := &t.ask
 	if a.Joint != nil && n+nb > 0 {
 		if ref, done := a.joint(ctx, t, lask, nb, ask, ttl); done {
 			if ref != nil {
@@ -192,15 +209,25 @@ func (a *Admitter) Budget(scope string, s access.Budget) (budget.Budget, bool) {
 }
 
 func (a *Admitter) period(period, tz string) (budget.Period, error) {
-	k := period + "|" + tz
-	if v, ok := a.periods.Load(k); ok {
-		return v.(budget.Period), nil
+	k := periodKey{period, tz}
+	if m := a.periods.Load(); m != nil {
+		if p, ok := (*m)[k]; ok {
+			return p, nil
+		}
 	}
 	p, err := budget.ParsePeriod(period, tz)
 	if err != nil {
 		return p, err
 	}
-	a.periods.Store(k, p)
+	a.periodsMu.Lock()
+	defer a.periodsMu.Unlock()
+	next := map[periodKey]budget.Period{k: p}
+	if m := a.periods.Load(); m != nil {
+		for k, v := range *m {
+			next[k] = v
+		}
+	}
+	a.periods.Store(&next)
 	return p, nil
 }
 

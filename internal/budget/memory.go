@@ -38,6 +38,29 @@ type ledger struct {
 	holds      map[uint64]hold
 	nextExpiry time.Time          // earliest hold expiry; zero when there are no holds
 	marks      map[mark]time.Time // alerts sent → when the mark may be forgotten
+	cal        span               // the period's bucket and window last worked out
+}
+
+// span is a period's current bucket and window at some instant. Working them
+// out in a time zone costs more than the rest of a reservation, and they
+// change once a day at most, so a ledger (one period shape) keeps the last.
+type span struct {
+	bucket     Bucket
+	start, end time.Time
+}
+
+// span is p's bucket and window at now. Call with l.mu held.
+func (l *ledger) span(p Period, now time.Time) *span {
+	c := &l.cal
+	if p.Kind == Lifetime {
+		*c = span{} // one bucket, no window: nothing to work out
+		return c
+	}
+	if c.bucket.End.IsZero() || now.Before(c.bucket.Start) || !now.Before(c.bucket.End) {
+		c.bucket = p.Current(now)
+		c.start, c.end = p.Window(now)
+	}
+	return c
 }
 
 type bucketSpend struct {
@@ -95,11 +118,11 @@ func (l *ledger) reapHolds(now time.Time) {
 
 // spent is the settled spend in p's window at now.
 func (l *ledger) spent(p Period, now time.Time) money.Nanos {
+	sp := l.span(p, now)
 	if p.Kind != Rolling {
-		return l.buckets[p.Current(now).ID()].spent
+		return l.buckets[sp.bucket.ID()].spent
 	}
-	start, end := p.Window(now)
-	s, e := start.Unix(), end.Unix()
+	s, e := sp.start.Unix(), sp.end.Unix()
 	var sum money.Nanos
 	for id, b := range l.buckets {
 		if id >= s && id < e {
@@ -213,7 +236,7 @@ func (m *Memory) Settle(_ context.Context, r Reservation, actual money.Nanos) er
 			if s.of[i] != l {
 				continue
 			}
-			cur := b.Period.Current(r.At)
+			cur := l.span(b.Period, r.At).bucket
 			if !booked {
 				bs := l.buckets[cur.ID()]
 				bs.spent += actual
@@ -237,7 +260,8 @@ func (l *ledger) alerts(dst []Alert, b *Budget, at time.Time) []Alert {
 	spent := l.spent(b.Period, at)
 	var buf [len(Thresholds)]int
 	for _, t := range crossed(buf[:0], spent, b.Limit) {
-		start, end := b.Period.Window(at)
+		sp := l.span(b.Period, at)
+		start, end := sp.start, sp.end
 		k := mark{window: start.Unix(), threshold: t}
 		if start.IsZero() {
 			k.window = 0

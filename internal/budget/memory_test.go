@@ -287,3 +287,26 @@ func TestMemoryReapForgetsOldBooks(t *testing.T) {
 		t.Fatalf("a bucket six months old is still kept: %+v", st)
 	}
 }
+
+// TestLedgerSpanMatchesPeriod: the bucket and window a ledger remembers are
+// the ones the period works out, for instants that jump back and forth
+// across midnights, month ends and a DST change.
+func TestLedgerSpanMatchesPeriod(t *testing.T) {
+	base := time.Date(2026, 3, 28, 22, 30, 0, 0, time.UTC) // Europe/Berlin springs forward on the 29th
+	steps := []time.Duration{0, time.Hour, 30 * time.Minute, 3 * time.Hour, -5 * time.Hour, 26 * time.Hour, 72 * time.Hour, -48 * time.Hour, 24 * 40 * time.Hour, time.Nanosecond}
+	for _, spec := range []struct{ period, tz string }{
+		{"day", ""}, {"day", "Europe/Berlin"}, {"week", "America/New_York"}, {"month", "Europe/Berlin"}, {"rolling:7d", "Asia/Kolkata"}, {"lifetime", ""},
+	} {
+		p := mustPeriod(t, spec.period, spec.tz)
+		l := &ledger{}
+		now := base
+		for i, d := range steps {
+			now = now.Add(d)
+			sp := l.span(p, now)
+			start, end := p.Window(now)
+			if sp.bucket != p.Current(now) || !sp.start.Equal(start) || !sp.end.Equal(end) {
+				t.Fatalf("%s %s step %d (%v): remembered %+v, period says bucket %+v window %v–%v", spec.period, spec.tz, i, now, *sp, p.Current(now), start, end)
+			}
+		}
+	}
+}

@@ -32,7 +32,9 @@ import (
 //
 // Amounts are exact while a window's spend stays under 2^53 nano-dollars
 // (about $9 million): Lua numbers are doubles. All keys of a request must live
-// on one Redis node (no Redis Cluster slot routing yet).
+// in one Redis Cluster slot, so give the prefix a hash tag ("sy:{budget}:").
+// The Reserve script is also a library (RedisLua) that the gateway's joint
+// admission runs together with the rate limits (internal/admit/redisadmit).
 type Redis struct {
 	c        redis.UniversalClient
 	prefix   string

@@ -21,9 +21,11 @@ var luaMain string
 // server does not have it yet, such as after a restart.
 var script = redis.NewScript(luaLib + luaMain)
 
-// DefaultPrefix is where Redis keeps limiter state. The braces are a Redis
-// Cluster hash tag: every scope of one admission must live in one slot for a
-// single script to touch them atomically.
+// DefaultPrefix is where Redis keeps limiter state when it is used alone.
+// The braces are a Redis Cluster hash tag: every scope of one admission must
+// live in one slot for a single script to touch them atomically. The gateway
+// keeps its windows under redisadmit.Prefix instead, the tag its budget
+// books have, so one script takes both.
 const DefaultPrefix = "sy:{limit}:"
 
 // Redis is the cluster Limiter: every replica pointing at the same Redis

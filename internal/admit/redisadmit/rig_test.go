@@ -81,6 +81,13 @@ func (c *counter) trips() (int, []string) {
 	return len(c.names), append([]string(nil), c.names...)
 }
 
+// count is the round trips so far.
+func (c *counter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.names)
+}
+
 // client dials addr with the gateway's options (limit.ClientOptions) and a
 // counter.
 func client(t testing.TB, addr string) (*redis.Client, *counter) {
