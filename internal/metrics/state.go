@@ -21,9 +21,11 @@ type State struct {
 	Shed         func() int64
 	ConnsRefused func() int64
 	// LimitsDown and BudgetsDown report the shared (Redis) limiter and
-	// budget backend unreachable.
+	// budget backend unreachable; QuotasDown reports deployment quotas
+	// enforced by this replica alone, not shared through it.
 	LimitsDown  func() bool
 	BudgetsDown func() bool
+	QuotasDown  func() bool
 }
 
 var (
@@ -52,7 +54,7 @@ var (
 	descConnsRefused = prometheus.NewDesc("switchyard_connections_refused_total",
 		"Client connections refused past server.max_connections.", nil, nil)
 	descBackendDown = prometheus.NewDesc("switchyard_cluster_backend_down",
-		"1 while the shared (Redis) backend of rate limits or budgets is unreachable.", []string{"backend"}, nil)
+		"1 while the shared (Redis) backend of rate limits, budgets or deployment quotas is unreachable.", []string{"backend"}, nil)
 )
 
 // stateCollector reads State at each scrape.
@@ -117,6 +119,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.BudgetsDown != nil {
 		gauge(descBackendDown, flag(s.BudgetsDown()), "budgets")
+	}
+	if s.QuotasDown != nil {
+		gauge(descBackendDown, flag(s.QuotasDown()), "quotas")
 	}
 }
 
