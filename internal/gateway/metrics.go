@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"time"
 
 	"github.com/switchyard/switchyard/internal/budget"
 	"github.com/switchyard/switchyard/internal/journal"
@@ -63,6 +64,12 @@ func (g *Gateway) openMetrics() {
 			}
 			f, ok := g.Admitter.Budgets.(*budget.Fallback)
 			return ok && f.Down()
+		}
+		// Quotas whose cluster lease lapsed are this replica's alone
+		// (quotas.go).
+		state.QuotasDown = func() bool {
+			t := state.Table()
+			return t != nil && t.LocalQuotas(time.Now()) > 0
 		}
 	}
 	g.Metrics = metrics.New(metrics.Options{TenantsTopN: g.cfg.Metrics.TenantsTopN, Process: true, State: state})
