@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,4 +112,80 @@ func quotaUsed(g *gateway.Gateway, name string) int64 {
 		}
 	}
 	return -1
+}
+
+// TestDeploymentQuotaRedisDown: with Redis stopped under two replicas of a
+// 10 RPM deployment, each replica says so (log and
+// switchyard_cluster_backend_down{backend="quotas"}) and falls back to
+// enforcing the quota alone; when Redis returns, empty, on the same
+// address, the quota is shared again without a restart, counting what each
+// replica sent meanwhile.
+func TestDeploymentQuotaRedisDown(t *testing.T) {
+	const rpm = 10
+	addr := closedPort(t)
+	stop := ownRedis(t, addr)
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	var gs []*gateway.Gateway
+	var logs []*lockedBuffer
+	for range 2 {
+		cfg := clusterConfig(emu.URL, "", "redis://"+addr, true)
+		cfg.Models[0].Deployments[0].Quota.RPM = rpm
+		g, l, _ := startLogged(t, cfg)
+		gs, logs = append(gs, g), append(logs, l)
+	}
+	name := gs[0].Table().Deployments()[0].Name
+	quotasDown := func(g *gateway.Gateway) int64 {
+		return promSum(scrapeMetrics(t, g, clusterToken), "switchyard_cluster_backend_down", map[string]string{"backend": "quotas"})
+	}
+	sendAll := func() (n int64) {
+		for i := range 4 * rpm {
+			a, err := chatRaw(gs[i%2], testKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Status == http.StatusOK {
+				n++
+			}
+		}
+		return n
+	}
+	// The run must stay within one minute for the counts to add up.
+	if time.Now().Second() >= 40 {
+		time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute + 200*time.Millisecond)))
+	}
+	start := time.Now()
+	for _, g := range gs {
+		eventually(t, "the quota is shared", func() bool { return quotasDown(g) == 0 })
+	}
+	if n := sendAll(); n != rpm {
+		t.Fatalf("Redis up: the cloud received %d, want the quota, %d", n, rpm)
+	}
+
+	stop()
+	for i, g := range gs {
+		eventually(t, "the replica reports the quotas local", func() bool { return quotasDown(g) == 1 })
+		if !strings.Contains(logs[i].String(), "deployment quotas: cluster unreachable") {
+			t.Errorf("replica %d did not log the outage", i)
+		}
+	}
+	// Each replica's own window holds what it sent itself of the 10.
+	own := 2*rpm - quotaUsed(gs[0], name) - quotaUsed(gs[1], name)
+	if n := sendAll(); n != own {
+		t.Errorf("Redis down: the cloud received %d more, want each replica filling its own window (%d)", n, own)
+	}
+
+	ownRedis(t, addr)
+	for i, g := range gs {
+		eventually(t, "the quota is shared again", func() bool { return quotasDown(g) == 0 })
+		eventually(t, "the cluster counts what both sent", func() bool { return quotaUsed(g, name) == 2*rpm })
+		if !strings.Contains(logs[i].String(), "deployment quotas: cluster reachable again") {
+			t.Errorf("replica %d did not log the recovery", i)
+		}
+	}
+	if n := sendAll(); n != 0 {
+		t.Errorf("Redis back: the cloud received %d more, want none (it got %d this minute)", n, 2*rpm)
+	}
+	if start.Truncate(time.Minute) != time.Now().Truncate(time.Minute) {
+		t.Fatalf("the run crossed a minute boundary (took %v): the sliding minute rightly let more through", time.Since(start))
+	}
 }
