@@ -3,9 +3,12 @@
 //   ADMIN_URL, ADMIN_TOKEN: the demo's admin listener and token
 //   GATEWAY_URL: its OpenAI-style base URL (…/v1); MODEL: a chat model it serves
 //   SHOTS: where screenshots go
-// It signs in, opens every tab with data, creates a tenant and a key from the
-// page, sends a request with that key and finds it in the requests list,
-// revokes the key from the page and sees the next request refused.
+// It signs in, opens every tab with data (and checks the columns the issue
+// asks for: route reasons on the overview, TTFT p50/p95, error and 429 rates
+// and quota headroom on providers, budget used on tenants), creates a tenant
+// with a budget and a key from the page, sends a request with that key and
+// finds it in the requests list and in the tenant's budget used, revokes the
+// key from the page and sees the next request refused.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 
@@ -25,6 +28,47 @@ async function chat(key) {
   });
   await res.text();
   return res.status;
+}
+
+// cells returns the text of every cell of column col (data-col) in root.
+const cells = (page, root, col) => page.locator(`${root} td[data-col="${col}"]`).allTextContents();
+
+// checkOverview: the charts drew, and every cloud's row says why it got its
+// traffic: a share, and reasons whose percentages add up to about 100.
+async function checkOverview(page) {
+  await page.waitForSelector('#ov-cost .uplot');
+  await page.waitForSelector('#ov-why td[data-col="why"] .reason');
+  if (!(await page.locator('#ov-books').isHidden())) await page.waitForSelector('#ov-rev-split .uplot');
+  const whys = await cells(page, '#ov-why', 'why');
+  const shares = await cells(page, '#ov-why', 'share');
+  if (!whys.length || !shares.some((s) => /^\d+(\.\d)?% · \d/.test(s))) fail('overview share of traffic: ' + shares.join(' | '));
+  if (!whys.some((w) => w.includes('first choice under '))) fail('no route reason names a policy: ' + whys.join(' | '));
+  for (const w of whys) {
+    if (w.includes('no attempts sampled')) continue;
+    const sum = [...w.matchAll(/ (\d+(?:\.\d)?)%/g)].reduce((s, m) => s + Number(m[1]), 0);
+    if (Math.abs(sum - 100) > 1) fail(`route reasons add up to ${sum}%: ${w}`);
+  }
+}
+
+// checkProviders: TTFT p50/p95 have numbers (p95 at least p50), error and
+// 429 rates are percentages, and quota headroom is shown.
+async function checkProviders(page) {
+  await page.waitForSelector('#pr-live table tbody tr');
+  const p50 = await cells(page, '#pr-live', 'ttft-p50');
+  const p95 = await cells(page, '#pr-live', 'ttft-p95');
+  let numbered = 0;
+  p50.forEach((v, i) => {
+    if (v === '–') return;
+    numbered++;
+    if (!(Number(v) > 0) || !(Number(p95[i]) >= Number(v))) fail(`TTFT p50 ${v}, p95 ${p95[i]}`);
+  });
+  if (!numbered) fail('no deployment shows a TTFT p50');
+  for (const col of ['errors', 'throttled']) {
+    const vs = (await cells(page, '#pr-live', col)).filter((v) => v !== '–');
+    if (!vs.length || !vs.every((v) => /^\d+\.\d%$/.test(v))) fail(`${col} rates: ${vs.join(' | ')}`);
+  }
+  const room = await cells(page, '#pr-live', 'headroom');
+  if (!room.length || !room.every((v) => /no quota|[RT]PM [\d,]+ of [\d,]+ left/.test(v))) fail('quota headroom: ' + room.join(' | '));
 }
 
 const browser = await chromium.launch({
@@ -67,19 +111,21 @@ try {
     step('tab ' + tab);
     await page.click(`#tabs button[data-tab="${tab}"]`);
     await page.waitForSelector(`section#${tab}:not([hidden]) ${ready}`, { timeout: 15000 });
-    if (tab === 'overview') await page.waitForSelector('#ov-cost .uplot');
-    if (tab === 'providers') await page.waitForSelector('#pr-live table tbody tr');
+    if (tab === 'overview') await checkOverview(page);
+    if (tab === 'providers') await checkProviders(page);
     await page.screenshot({ path: `${SHOTS}/${tab}.png`, fullPage: true });
   }
 
-  step('create a tenant and a key from the page');
+  step('create a tenant with a budget and a key from the page');
   const name = 'ui-test-' + Date.now();
   await page.click('#tabs button[data-tab="tenants"]');
   await page.fill('#tn-create input[name="name"]', name);
+  await page.fill('#tn-create input[name="budget_usd"]', '5');
+  await page.selectOption('#tn-create select[name="budget_period"]', 'day');
   await page.click('#tn-create button');
   const row = page.locator('#tn-list tr.sel', { hasText: name });
   await row.waitFor();
-  const tenantId = (await row.locator('td').nth(1).textContent()).trim();
+  const tenantId = (await row.locator('td[data-col="id"]').textContent()).trim();
   await page.waitForSelector('#key-create:not([hidden])');
   await page.fill('#key-create input[name="name"]', 'sdk');
   await page.click('#key-create button');
@@ -92,14 +138,37 @@ try {
   if (status !== 200) fail(`request with the new key: ${status}`);
   await page.click('#tabs button[data-tab="requests"]');
   await page.fill('#rq-filter input[name="tenant"]', tenantId);
-  let found = false;
-  for (let i = 0; i < 30 && !found; i++) {
+  // It shows once the journal reaches the store, and its charge once the
+  // books have it.
+  let found = false, charged = '';
+  for (let i = 0; i < 30 && !(found && charged.startsWith('$')); i++) {
     await page.click('#rq-filter button');
     await page.waitForTimeout(500);
-    found = (await page.locator('#rq-list tbody tr', { hasText: tenantId }).count()) > 0;
+    // The row names the tenant, with its id in the tooltip.
+    const row = page.locator('#rq-list tbody tr', { has: page.locator(`td[data-col="tenant"] [title="${tenantId}"]`), hasText: name });
+    found = (await row.count()) > 0;
+    if (found) charged = (await row.first().locator('td[data-col="charged"]').textContent()).trim();
   }
   if (!found) fail('the new tenant\'s request is not in the requests list');
+  if (!/^\$\d/.test(charged)) fail('the new tenant\'s request shows no charge: ' + charged);
+  const tokens = await page.locator('#rq-list tbody tr', { hasText: name }).first().locator('td[data-col="tokens"]').textContent();
+  if (!/^[1-9][\d,]* \/ [1-9]/.test(tokens.trim())) fail('the new tenant\'s request shows no tokens: ' + tokens);
   await page.screenshot({ path: `${SHOTS}/requests-filtered.png`, fullPage: true });
+
+  step('the request shows in the tenant\'s budget used');
+  await page.click('#tabs button[data-tab="tenants"]');
+  let used = '';
+  for (let i = 0; i < 30; i++) {
+    used = await page.locator('#tn-list tr', { hasText: name }).locator('td[data-col="budget"]').textContent();
+    if (!/hard, per day from \d{4}-\d\d-\d\d, resets \d{4}-\d\d-\d\d 00:00Z/.test(used)) fail('budget column: ' + used);
+    const m = used.match(/\$([0-9.]+) of \$5(?:\.00)? \(([0-9.]+)%\)/);
+    if (m && Number(m[1]) > 0) break;
+    used = '';
+    await page.click('#tabs button[data-tab="tenants"]');
+    await page.waitForTimeout(500);
+  }
+  if (!used) fail('the tenant\'s budget used shows no spend after its request');
+  await page.screenshot({ path: `${SHOTS}/tenants-budget.png`, fullPage: true });
 
   step('a key revoked from the page is refused');
   await page.click('#tabs button[data-tab="tenants"]');

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/ledger"
+	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/usage"
+	"github.com/switchyard/switchyard/internal/wire"
 )
 
 func dashboardRig(t *testing.T, deps Deployments) (*httptest.Server, store.Store) {
@@ -163,5 +166,69 @@ func TestDeploymentsEndpoint(t *testing.T) {
 	none, _ := dashboardRig(t, nil)
 	if code, _ := get(t, none.URL+"/admin/v1/deployments", testToken, nil); code != http.StatusNotFound {
 		t.Errorf("without a table: %d, want 404 (the page hides the panel)", code)
+	}
+}
+
+// markup charges 125% of cost.
+type markup struct{}
+
+func (markup) Rate(_ string, _ time.Time, _ string, _ wire.Usage, cost money.Nanos) ledger.Charge {
+	return ledger.Charge{Revenue: cost * 5 / 4}
+}
+
+// The requests list shows what each request was charged, as the books hold
+// it, on the attempt that was charged, and nothing on the others.
+func TestRecentEventsCarryCharges(t *testing.T) {
+	srv, st := dashboardRig(t, nil)
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	ev := func(id string, attempt int, out usage.Outcome, status int, cost money.Nanos) usage.Event {
+		return usage.Event{RequestID: id, Attempt: attempt, Time: t0.Add(time.Duration(attempt) * time.Second), TenantID: "acme", KeyID: "k1",
+			Model: "gpt-x", Deployment: "d1", Provider: "openai", Op: "chat", Outcome: out, Status: status, Cost: cost, Source: usage.Reported}
+	}
+	evs := []usage.Event{
+		ev("req_a", 1, usage.Failed, 503, 0),
+		ev("req_a", 2, usage.Completed, 200, 4_000),
+		ev("req_b", 1, usage.Interrupted, 200, 800), // not charged: the client got no whole answer
+		ev("req_c", 1, usage.Completed, 200, 2_000), // completed, not booked yet
+	}
+	ctx := context.Background()
+	if err := st.Apply(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	d := ledger.Deriver{Rater: markup{}}
+	if _, err := st.Post(ctx, d.Derive(evs[:3])); err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Events []struct {
+			RequestID    string  `json:"request_id"`
+			Attempt      int     `json:"attempt"`
+			CostUSD      string  `json:"cost_usd"`
+			ChargedUSD   *string `json:"charged_usd"`
+			ChargedNanos *int64  `json:"charged_nanos"`
+		} `json:"events"`
+	}
+	if code, _ := get(t, srv.URL+"/admin/v1/events?tenant=acme", testToken, &page); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	got := map[string]string{}
+	for _, e := range page.Events {
+		k := fmt.Sprintf("%s/%d", e.RequestID, e.Attempt)
+		got[k] = "-"
+		if e.ChargedUSD != nil {
+			if e.ChargedNanos == nil {
+				t.Fatalf("%s: charged_usd without charged_nanos", k)
+			}
+			got[k] = fmt.Sprintf("%s=%d", *e.ChargedUSD, *e.ChargedNanos)
+		}
+	}
+	// The revenue the store holds for req_a, read back the plain way.
+	txn, err := st.Transaction(ctx, ledger.RevenueID("req_a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"req_a/1": "-", "req_a/2": fmt.Sprintf("%s=%d", txn.Effect().Revenue, int64(txn.Effect().Revenue)), "req_b/1": "-", "req_c/1": "-"}
+	if txn.Effect().Revenue != 5_000 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("charges %v, want %v (revenue booked %d)", got, want, txn.Effect().Revenue)
 	}
 }

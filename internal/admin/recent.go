@@ -1,12 +1,14 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/ledger"
 	"github.com/switchyard/switchyard/internal/report"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/usage"
@@ -56,7 +58,7 @@ func (h *Handler) recentEvents(w http.ResponseWriter, r *http.Request) {
 		h.storeError(w, err)
 		return
 	}
-	out := map[string]any{"events": report.Events(es)}
+	out := map[string]any{"events": h.withCharges(r.Context(), es)}
 	if len(es) == q.Limit {
 		last := es[len(es)-1]
 		out["next_before"] = formatCursor(store.EventCursor{Time: last.Time, RequestID: last.RequestID, Attempt: last.Attempt})
@@ -79,4 +81,46 @@ func parseCursor(s string) (store.EventCursor, error) {
 		return store.EventCursor{}, errors.New("not a cursor from next_before")
 	}
 	return store.EventCursor{Time: time.Unix(0, n).UTC(), RequestID: id, Attempt: a}, nil
+}
+
+// txnReader reads one ledger transaction; the SQL stores implement it.
+type txnReader interface {
+	Transaction(ctx context.Context, id string) (ledger.Txn, error)
+}
+
+// recentEvent is an event as the requests list shows it: with what its
+// request was charged, on the attempt that was charged.
+type recentEvent struct {
+	report.Event
+	// ChargedUSD is the request's revenue as booked in the ledger (a later
+	// reversal is not subtracted); absent when the attempt was not the
+	// charged one, nothing was charged, or the books do not have it yet.
+	ChargedUSD   *string `json:"charged_usd,omitempty"`
+	ChargedNanos *int64  `json:"charged_nanos,omitempty"`
+}
+
+// withCharges renders a page of events with their requests' charges: one
+// primary-key read of the revenue transaction per charged attempt on the
+// page (at most MaxRecent), so a page costs the same at any store size.
+func (h *Handler) withCharges(ctx context.Context, es []usage.Event) []recentEvent {
+	evs := report.Events(es)
+	out := make([]recentEvent, len(evs))
+	tr, ok := h.store.(txnReader)
+	for i := range evs {
+		out[i].Event = evs[i]
+		if !ok || !ledger.Charged(&es[i]) {
+			continue
+		}
+		t, err := tr.Transaction(ctx, ledger.RevenueID(es[i].RequestID))
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				h.log.Warn("admin: requests list: charge not read", "request_id", es[i].RequestID, "err", err)
+			}
+			continue
+		}
+		rev := t.Effect().Revenue
+		usd, n := rev.String(), int64(rev)
+		out[i].ChargedUSD, out[i].ChargedNanos = &usd, &n
+	}
+	return out
 }

@@ -17,7 +17,8 @@ export function usd(v) {
   const x = Number(v || 0);
   if (x === 0) return '$0.00';
   const a = Math.abs(x);
-  const d = a >= 100 ? 0 : a >= 1 ? 2 : a >= 0.01 ? 4 : 6;
+  // Down to the nano-dollar: a cheap embedding costs a fraction of a micro-dollar.
+  const d = a >= 100 ? 0 : a >= 1 ? 2 : a >= 0.01 ? 4 : a >= 0.0001 ? 6 : 9;
   return (x < 0 ? '-$' : '$') + a.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 
@@ -56,15 +57,17 @@ export function el(tag, attrs = {}, ...kids) {
   return e;
 }
 
-// table renders rows under columns [{label, get(row), num, cls(row)}].
+// table renders rows under columns [{label, get(row), num, cls(row), key}];
+// key, when set, names the column's cells (data-col) for tests and styles.
 export function table(columns, rows, { onRow, selected } = {}) {
   if (!rows.length) return el('p', { class: 'note' }, 'Nothing yet.');
-  const head = el('tr', {}, columns.map((c) => el('th', { class: c.num ? 'num' : null }, c.label)));
+  const head = el('tr', {}, columns.map((c) => el('th', { class: c.num ? 'num' : null, 'data-col': c.key }, c.label)));
   const body = rows.map((r) => {
     const tr = el('tr', { class: selected && selected(r) ? 'sel' : null },
       columns.map((c) => {
         const v = c.get(r);
-        return el('td', { class: [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].join(' ').trim() || null }, v instanceof Node ? v : (v ?? '–'));
+        return el('td', { class: [c.num ? 'num' : '', c.cls ? c.cls(r) : ''].join(' ').trim() || null, 'data-col': c.key },
+          v instanceof Node ? v : (v ?? '–'));
       }));
     if (onRow) { tr.style.cursor = 'pointer'; tr.addEventListener('click', () => onRow(r)); }
     return tr;
@@ -76,4 +79,24 @@ export function replace(id, ...kids) {
   const n = document.getElementById(id);
   n.replaceChildren(...kids);
   return n;
+}
+
+// meter shows used against a limit as a bar with its text beside it: the
+// words carry the number, the bar the proportion. Blue below 80%, orange
+// from 80%, vermilion at 100% and over, with the level also written out
+// (and striped when full), so no reader needs to tell the colours apart.
+export function meter(used, limit, text) {
+  const share = limit > 0 ? used / limit : 0;
+  const level = share >= 1 ? 'full' : share >= 0.8 ? 'high' : 'ok';
+  return el('span', { class: 'meter-wrap' },
+    el('span', { class: `meter meter-${level}`, title: pct(used, limit) + ' used' },
+      el('span', { style: `width:${Math.min(100, 100 * share).toFixed(1)}%` })),
+    ' ', text, level === 'full' ? ' (limit reached)' : '');
+}
+
+// percentAxis formats a percentage (0 to 100 and over) with the precision
+// a small one needs: 0.04% must not read as 0%.
+export function percentAxis(v) {
+  const a = Math.abs(v);
+  return (a === 0 ? '0' : a < 1 ? v.toFixed(2) : a < 10 ? v.toFixed(1) : v.toFixed(0)) + '%';
 }

@@ -2,7 +2,7 @@
 // the report, "not available" when it answers 404.
 import { optional, qs } from './api.js';
 import { timeChart } from './charts.js';
-import { el, int, nanosToUSD, replace, table, usd, usdShort } from './fmt.js';
+import { el, int, nanosToUSD, percentAxis, replace, table, usd, usdShort } from './fmt.js';
 
 const unavailable = (what) => el('p', { class: 'note' }, `${what} are not available from this admin listener.`);
 
@@ -52,7 +52,7 @@ export async function commitments() {
       charts.push(() => timeChart(hid, c.hours.map((h) => Date.parse(h.Start) / 1000),
         [{ label: 'used', values: c.hours.map((h) => (h.Available ? 100 * h.Used / h.Available : 0)) },
           { label: 'demand', values: c.hours.map((h) => (h.Available ? 100 * h.Demand / h.Available : 0)) }],
-        (v) => v.toFixed(0) + '%'));
+        percentAxis));
     }
   });
   replace('cm-body', ...parts);

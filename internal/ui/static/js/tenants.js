@@ -1,10 +1,32 @@
 // Tenants: the list with 30 days' usage, spend and (with the ledger) revenue
-// and margin; a tenant's keys; create a tenant and a key (the secret is shown
-// once), rotate and revoke keys.
+// and margin, and each budget's use in its current period; a tenant's keys;
+// create a tenant (with a budget) and a key (the secret is shown once),
+// rotate and revoke keys.
 import { api, optional, qs } from './api.js';
-import { el, int, nanosToUSD, replace, table, usd, when } from './fmt.js';
+import { el, int, meter, nanosToUSD, replace, table, usd, when } from './fmt.js';
 
 let selected = null; // the tenant whose keys are shown
+
+const day = (t) => new Date(t).toISOString().slice(0, 10);
+const minute = (t) => new Date(t).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
+
+// budget shows a budget and its use in the current period: spend against
+// the amount on the first line, the period, its start and reset on the
+// second; "–" without a budget.
+function budget(x) {
+  const b = x.budget;
+  if (!b) return '–';
+  const u = x.budget_used;
+  const kind = `${b.hard ? 'hard' : 'soft'}, per ${b.period.replace(':', ' ')}`;
+  if (!u) {
+    return el('div', {}, el('div', {}, `$${b.usd} ${kind}`), el('div', { class: 'note small' }, 'spend not known on this listener'));
+  }
+  const spent = Number(u.spend_usd);
+  const when = u.resets_at ? ` from ${day(u.period_start)}, resets ${minute(u.resets_at)}` : ' (lifetime, never resets)';
+  return el('div', {},
+    el('div', {}, meter(spent, Number(b.usd), `${usd(spent)} of $${b.usd} (${u.used_percent.toFixed(1)}%)`)),
+    el('div', { class: 'note small' }, kind + when));
+}
 
 export async function tenants() {
   const from = new Date(Date.now() - 30 * 86400 * 1000).toISOString();
@@ -17,17 +39,20 @@ export async function tenants() {
   const rev = new Map((books ? books.rows : []).map((r) => [r.group.tenant, r]));
   const cols = [
     { label: 'Name', get: (t) => t.name },
-    { label: 'Id', get: (t) => t.id },
+    { label: 'Id', key: 'id', get: (t) => t.id },
     { label: 'Status', get: (t) => t.status, cls: (t) => (t.status === 'active' ? '' : 'bad') },
     { label: 'Plan', get: (t) => t.plan || '–' },
     { label: 'Attempts 30d', get: (t) => int(use.get(t.id)?.attempts), num: true },
-    { label: 'Spend 30d', get: (t) => usd(nanosToUSD(use.get(t.id)?.cost_nanos)), num: true },
-    { label: 'Budget', get: (t) => (t.budget ? `$${t.budget.usd} / ${t.budget.period}${t.budget.hard ? ' (hard)' : ''}` : '–') },
+    { label: 'Cost 30d', get: (t) => usd(nanosToUSD(use.get(t.id)?.cost_nanos)), num: true },
   ];
   if (books) {
     cols.push({ label: 'Revenue 30d', get: (t) => usd(nanosToUSD(rev.get(t.id)?.revenue_nanos)), num: true });
-    cols.push({ label: 'Margin 30d', get: (t) => (rev.has(t.id) ? `${usd(nanosToUSD(rev.get(t.id).margin_nanos))} (${rev.get(t.id).margin_percent}%)` : '–'), num: true });
+    cols.push({ label: 'Margin 30d', get: (t) => (rev.has(t.id) ? `${usd(nanosToUSD(rev.get(t.id).margin_nanos))} (${rev.get(t.id).margin_percent}%)` : '–'), num: true,
+      cls: (t) => (rev.get(t.id)?.margin_nanos < 0 ? 'bad' : '') });
   }
+  cols.push({ label: 'Budget used this period', key: 'budget', get: budget });
+  replace('tn-note', 'Usage and cost from the store, revenue and margin from the books, over the last 30 days. '
+    + 'Budget used is the spend admission counts against the budget in its current period (every replica\'s, with Redis). Click a tenant for its keys.');
   replace('tn-list', table(cols, list.data, {
     onRow: (t) => { selected = t; tenants(); },
     selected: (t) => selected && t.id === selected.id,
@@ -45,7 +70,8 @@ async function keys() {
     { label: 'Name', get: (k) => k.name },
     { label: 'Prefix', get: (k) => k.prefix },
     { label: 'Status', get: (k) => k.status, cls: (k) => (k.status === 'active' ? '' : 'bad') },
-    { label: 'Last used', get: (k) => when(k.last_used_at) },
+    { label: 'Last used (UTC)', get: (k) => (k.last_used_at ? k.last_used_at.slice(5, 16).replace('T', ' ') : '–') },
+    { label: 'Budget used this period', key: 'budget', get: budget },
     { label: '', get: (k) => (k.status === 'revoked' ? '' : el('span', {},
       el('button', { type: 'button', 'data-action': 'rotate', onclick: () => rotate(k) }, 'Rotate'), ' ',
       el('button', { type: 'button', 'data-action': 'revoke', onclick: () => revoke(k) }, 'Revoke'))) },
@@ -80,6 +106,7 @@ export function setupTenants(report) {
     const f = new FormData(ev.target);
     const body = { name: f.get('name') };
     if (f.get('plan')) body.plan = f.get('plan');
+    if (f.get('budget_usd')) body.budget = { usd: f.get('budget_usd'), period: f.get('budget_period'), hard: f.get('budget_hard') === 'on' };
     try {
       selected = await api('tenants', { method: 'POST', body });
       ev.target.reset();
