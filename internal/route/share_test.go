@@ -395,3 +395,28 @@ func TestLeaseConcurrent(t *testing.T) {
 			accepted, s.used(now), s.short.Load())
 	}
 }
+
+// BenchmarkRouteLeased is BenchmarkRoute's request under cluster leases:
+// the quota checks are the lease's loads and compare-and-swap.
+func BenchmarkRouteLeased(b *testing.B) {
+	tab := benchTable(b)
+	if _, err := tab.ShareQuotas(context.Background(), replica{newMemCluster(), "a"}, time.Hour, nil); err != nil {
+		b.Fatal(err)
+	}
+	now := t0
+	res := Result{Outcome: Success, End: now.Add(time.Second), Usage: wire.Usage{Prompt: 1000, Completion: 250}}
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		var dec Decision
+		req := Request{Model: "chat", Now: now, PromptTokens: 1000, MaxTokens: 500}
+		if err := tab.Route(&req, &dec); err != nil {
+			b.Fatal(err)
+		}
+		if a := dec.Next(now); a != nil {
+			a.Done(res)
+		}
+		dec.Finish(now)
+	}
+	reportCPU(b, cpu)
+}

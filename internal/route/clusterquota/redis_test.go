@@ -376,3 +376,52 @@ func TestRedisDown(t *testing.T) {
 		t.Errorf("at 1:45: %d sent, want 5", n)
 	}
 }
+
+// BenchmarkExchange measures one replica's exchange of 20 quota windows (10
+// deployments with RPM and TPM) with Redis: one pipelined round trip. It
+// runs in the background every 100 ms; no request waits for it.
+func BenchmarkExchange(b *testing.B) {
+	addr := os.Getenv("SWITCHYARD_TEST_REDIS")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		b.Skipf("no Redis at %s: %v", addr, err)
+	}
+	p := make([]byte, 8)
+	rand.Read(p)
+	prefix := "sytest:{" + hex.EncodeToString(p) + "}:"
+	defer func() {
+		if keys, _ := c.Keys(context.Background(), prefix+"*").Result(); len(keys) > 0 {
+			c.Del(context.Background(), keys...)
+		}
+	}()
+	var deps strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&deps, "      - {name: d%d, provider: cloud, model: m, price: unpriced, quota: {rpm: 100000, tpm: 10000000}}\n", i)
+	}
+	cfg, err := config.Parse("bench.yaml", []byte(`keys: [{name: dev, key: dev-key-0123456789}]
+providers:
+  - {name: cloud, type: openai-compatible, base_url: "http://127.0.0.1:1/v1"}
+models:
+  - name: chat
+    deployments:
+`+deps.String()), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tab, err := route.New(cfg, nil, route.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Syncer{Table: func() *route.Table { return tab }, Sharer: NewRedis(c, prefix)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Step(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
