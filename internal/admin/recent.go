@@ -83,11 +83,6 @@ func parseCursor(s string) (store.EventCursor, error) {
 	return store.EventCursor{Time: time.Unix(0, n).UTC(), RequestID: id, Attempt: a}, nil
 }
 
-// txnReader reads one ledger transaction; the SQL stores implement it.
-type txnReader interface {
-	Transaction(ctx context.Context, id string) (ledger.Txn, error)
-}
-
 // recentEvent is an event as the requests list shows it: with what its
 // request was charged, on the attempt that was charged.
 type recentEvent struct {
@@ -99,28 +94,35 @@ type recentEvent struct {
 	ChargedNanos *int64  `json:"charged_nanos,omitempty"`
 }
 
-// withCharges renders a page of events with their requests' charges: one
-// primary-key read of the revenue transaction per charged attempt on the
-// page (at most MaxRecent), so a page costs the same at any store size.
+// withCharges renders a page of events with their requests' charges, read
+// in one query for the page (store.ChargeReader). The list still answers
+// without them if the books cannot be read.
 func (h *Handler) withCharges(ctx context.Context, es []usage.Event) []recentEvent {
 	evs := report.Events(es)
 	out := make([]recentEvent, len(evs))
-	tr, ok := h.store.(txnReader)
 	for i := range evs {
 		out[i].Event = evs[i]
-		if !ok || !ledger.Charged(&es[i]) {
-			continue
+	}
+	cr, ok := h.store.(store.ChargeReader)
+	if !ok {
+		return out
+	}
+	var ids []string
+	for i := range es {
+		if ledger.Charged(&es[i]) {
+			ids = append(ids, es[i].RequestID)
 		}
-		t, err := tr.Transaction(ctx, ledger.RevenueID(es[i].RequestID))
-		if err != nil {
-			if !errors.Is(err, store.ErrNotFound) {
-				h.log.Warn("admin: requests list: charge not read", "request_id", es[i].RequestID, "err", err)
-			}
-			continue
+	}
+	charges, err := cr.Charges(ctx, ids)
+	if err != nil {
+		h.log.Warn("admin: requests list: charges not read", "err", err)
+		return out
+	}
+	for i := range es {
+		if rev, ok := charges[es[i].RequestID]; ok && ledger.Charged(&es[i]) {
+			usd, n := rev.String(), int64(rev)
+			out[i].ChargedUSD, out[i].ChargedNanos = &usd, &n
 		}
-		rev := t.Effect().Revenue
-		usd, n := rev.String(), int64(rev)
-		out[i].ChargedUSD, out[i].ChargedNanos = &usd, &n
 	}
 	return out
 }
