@@ -36,20 +36,24 @@ do
 
   local function f(j) return string.format('%d', j) end
 
-  -- open reads a window and advances it to slot cur without writing.
-  local function open(key, w, nslots)
+  -- open reads a window and advances it to slot cur without writing. It
+  -- reads the field of slot want (default cur) in the same call, so save can
+  -- write that slot with the rest in one HSET instead of an HINCRBY.
+  local function open(key, w, nslots, want)
     local cur = math.floor(now / w)
-    local v = redis.call('HMGET', key, 'h', 's', 'l')
-    local win = {key = key, w = w, n = nslots, cur = cur, h = cur, sum = 0, last = 0, exists = v[1] ~= false, reset = false, gone = {}, inc = {}}
+    local wf = f(want or cur)
+    local v = redis.call('HMGET', key, 'h', 's', 'l', wf)
+    local win = {key = key, w = w, n = nslots, cur = cur, h = cur, sum = 0, last = 0, exists = v[1] ~= false, reset = false,
+      moved = true, gone = {}, inc = {}, wf = wf, wv = tonumber(v[4]) or 0}
     if not win.exists then return win end
     local h, sum = tonumber(v[1]), tonumber(v[2]) or 0
     win.last = tonumber(v[3]) or 0
     if cur <= h then
-      win.h, win.sum = h, sum
+      win.h, win.sum, win.moved = h, sum, false
       return win
     end
     if cur - h >= nslots or sum <= 0 then
-      win.reset = true
+      win.reset, win.wv = true, 0
     else
       for j = h + 1, cur do
         local fj = f(j - nslots)
@@ -64,18 +68,30 @@ do
     return win
   end
 
-  -- save writes the window back after changes at the head.
+  -- save writes the window back after changes at the head: one HSET with
+  -- the head, sum, last slot and the slot open read. The expiry is pushed
+  -- out only when the head moved to a new slot: every charge lands in the
+  -- head slot, so the key then outlives its last charge by at least n+1
+  -- slots, one more than the window needs.
   local function save(win)
     if win.reset then
       redis.call('DEL', win.key)
     elseif #win.gone > 0 then
       redis.call('HDEL', win.key, unpack(win.gone))
     end
+    local set = {'h', f(win.h), 's', f(win.sum), 'l', f(win.last)}
     for fj, v in pairs(win.inc) do
-      redis.call('HINCRBY', win.key, fj, v)
+      if fj == win.wf then
+        set[#set + 1] = fj
+        set[#set + 1] = f(win.wv + v)
+      else
+        redis.call('HINCRBY', win.key, fj, v)
+      end
     end
-    redis.call('HSET', win.key, 'h', f(win.h), 's', f(win.sum), 'l', f(win.last))
-    redis.call('PEXPIRE', win.key, math.floor((win.n + 2) * win.w / 1000))
+    redis.call('HSET', win.key, unpack(set))
+    if win.moved then
+      redis.call('PEXPIRE', win.key, math.floor((win.n + 2) * win.w / 1000))
+    end
   end
 
   local function add(win, v)
@@ -117,29 +133,25 @@ do
     for i = 1, nscopes do
       local tslot, lslot = tonumber(a[7 + 2 * i - 1]), tonumber(a[7 + 2 * i])
       if tslot >= 0 and delta ~= 0 then
-        local win = open(keys[2 * i - 1], slotw, n)
+        local win = open(keys[2 * i - 1], slotw, n, tslot)
         if delta > 0 then
           add(win, delta)
           save(win)
         elseif win.exists and not win.reset and tslot > win.h - n and tslot <= win.h then
-          local x = tonumber(redis.call('HGET', win.key, f(tslot)) or '0')
-          local r = math.min(x, -delta)
+          local r = math.min(win.wv, -delta)
           if r > 0 then
-            win.inc[f(tslot)] = -r
+            win.inc[win.wf] = -r
             win.sum = win.sum - r
             save(win)
           end
         end
       end
       if lslot >= 0 then
-        local win = open(keys[2 * i], leasew, leasen)
-        if win.exists and not win.reset and lslot > win.h - leasen and lslot <= win.h then
-          local x = tonumber(redis.call('HGET', win.key, f(lslot)) or '0')
-          if x > 0 then
-            win.inc[f(lslot)] = -1
-            win.sum = win.sum - 1
-            save(win)
-          end
+        local win = open(keys[2 * i], leasew, leasen, lslot)
+        if win.exists and not win.reset and lslot > win.h - leasen and lslot <= win.h and win.wv > 0 then
+          win.inc[win.wf] = -1
+          win.sum = win.sum - 1
+          save(win)
         end
       end
     end
