@@ -8,7 +8,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/money"
-	"github.com/switchyard/switchyard/internal/usage"
 	"github.com/switchyard/switchyard/internal/wire"
 )
 
@@ -21,18 +20,6 @@ type ledger struct {
 	byDeploy   map[string]money.Nanos // pay-as-you-go per deployment
 	contracts  []*contractBook
 	covering   map[string]*contractBook // deployment name -> its contract
-}
-
-// ledgerHook is the ledger as a settlement hook: each settled usage event
-// is billed for the stream that sent it (its key name), within the
-// commitments that stream may use.
-type ledgerHook struct {
-	l        *ledger
-	eligible map[string]map[string]bool // stream name -> commitment names
-}
-
-func (h ledgerHook) Settle(e *usage.Event) {
-	h.l.bill(e.Time.UnixNano(), e.Model, e.Deployment, e.Cost, e.Usage, h.eligible[e.KeyName])
 }
 
 // contractBook tracks one commitment.

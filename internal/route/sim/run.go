@@ -52,18 +52,33 @@ func (s *Scenario) check() error {
 	}
 	total := 0.0
 	for _, m := range s.Traffic.Mix {
-		if !(m.Share >= 0) {
+		switch {
+		case !(m.Share >= 0):
 			return fmt.Errorf("sim: stream %s: share must not be negative", m.Name)
+		case m.From < 0 || m.Until < 0 || m.Until != 0 && m.Until <= m.From:
+			return fmt.Errorf("sim: stream %s: want 0 <= from < until (until 0: to the end), got from %s until %s", m.Name, m.From, m.Until)
 		}
 		total += m.Share
 	}
 	if !(total > 0) {
 		return errors.New("sim: stream shares add up to zero")
 	}
+	if g := s.Traffic.Growth; !(g > -1) || math.IsInf(g, 0) {
+		return fmt.Errorf("sim: traffic growth %v: must be more than -1 (-100%%)", g)
+	}
+	for i, k := range s.Traffic.Shocks {
+		if !(k.Factor >= 0) || math.IsInf(k.Factor, 0) || k.From < 0 || k.To != 0 && k.To <= k.From {
+			return fmt.Errorf("sim: shock %d: want a factor of 0 or more and 0 <= from < to (to 0: to the end), got %v from %s to %s",
+				i+1, k.Factor, k.From, k.To)
+		}
+	}
 	for _, p := range s.Policies {
 		if !config.RoutingPolicies[p] {
 			return fmt.Errorf("sim: unknown policy %q", p)
 		}
+	}
+	if s.Settler != nil && len(s.Policies) > 1 {
+		return fmt.Errorf("sim: a scenario with a Settler runs one policy (it has %d): each run would settle the traffic again", len(s.Policies))
 	}
 	return nil
 }
@@ -82,10 +97,9 @@ func configFor(c *config.Config, policy string) (*config.Config, error) {
 			cp.Models[i].Routing = policy
 		}
 	}
-	if len(cp.Keys) == 0 {
-		// Keys do not route; Validate wants one.
-		cp.Keys = []config.Key{{Name: "sim", Key: "sim-key-0123456789"}}
-	}
+	// Keys do not route, and Validate wants one with its secret, which a
+	// gateway clears from its config once it has digested it.
+	cp.Keys = []config.Key{{Name: "sim", Key: "sim-key-0123456789"}}
 	cp.SetDefaults()
 	if err := cp.Validate(); err != nil {
 		return nil, fmt.Errorf("sim: scenario config: %w", err)
@@ -172,9 +186,12 @@ type runner struct {
 	traffic  *rand.Rand // arrivals and sizes: the same for every policy
 	answers  *rand.Rand // the clouds' randomness
 	clouds   map[string]*cloud
-	settle   *settle.Settler // prices each attempt with the config's price book, then bills the ledger
-	priceErr error           // the first attempt that could not be priced
+	settle   *settle.Settler // prices each attempt: the scenario's, or one with the config's price book
+	priceErr error           // the first attempt that could not be settled
 	books    *ledger
+	start    int64   // the scenario's start, in Unix nanoseconds
+	peak     float64 // an upper bound of rate(t), for thinning
+	growth   float64 // ln(1+Growth) per nanosecond
 	q        queue
 	seq      int64
 	free     []*request
@@ -237,11 +254,15 @@ func runOnce(s *Scenario, policy string) (PolicyResult, error) {
 		}
 		r.eligible[st] = e
 	}
-	byName := make(map[string]map[string]bool, len(r.eligible))
-	for st, e := range r.eligible {
-		byName[st.Name] = e
+	// The clouds' bills go to the run's own ledger once the attempt is
+	// settled; the settler's hooks (a gateway's books) see the same event.
+	r.settle = s.Settler
+	if r.settle == nil {
+		r.settle = settle.New(cfg.PriceBook(), nil, nil)
 	}
-	r.settle = settle.New(cfg.PriceBook(), nil, nil, ledgerHook{r.books, byName})
+	r.start = start
+	r.growth = math.Log1p(s.Traffic.Growth) / float64(30*24*time.Hour)
+	r.peak = r.maxRate(start, end)
 	total := 0.0
 	for i := range s.Traffic.Mix {
 		total += s.Traffic.Mix[i].Share
@@ -274,7 +295,8 @@ func runOnce(s *Scenario, policy string) (PolicyResult, error) {
 	return r.run, nil
 }
 
-// rate is the traffic's request rate at t, per second.
+// rate is the traffic's request rate at t, per second, with every stream
+// active (arrive thins out the streams that are not).
 func (r *runner) rate(t int64) float64 {
 	tr := r.s.Traffic
 	at := time.Unix(0, t).UTC()
@@ -283,14 +305,37 @@ func (r *runner) rate(t int64) float64 {
 	if wd := at.Weekday(); (wd == time.Saturday || wd == time.Sunday) && tr.Weekend > 0 {
 		x *= tr.Weekend
 	}
+	if r.growth != 0 {
+		x *= math.Exp(r.growth * float64(t-r.start))
+	}
+	off := time.Duration(t - r.start)
+	for _, k := range tr.Shocks {
+		if off >= k.From && (k.To == 0 || off < k.To) {
+			x *= k.Factor
+		}
+	}
 	return x
+}
+
+// maxRate bounds rate over [start, end): the daily peak on the busier
+// kind of day, at the end of growth (or the start of a decline), in every
+// shock that raises traffic at once.
+func (r *runner) maxRate(start, end int64) float64 {
+	tr := r.s.Traffic
+	peak := tr.Rate * (1 + tr.Diurnal) * max(1, tr.Weekend)
+	if r.growth > 0 {
+		peak *= math.Exp(r.growth * float64(end-start))
+	}
+	for _, k := range tr.Shocks {
+		peak *= max(1, k.Factor)
+	}
+	return peak
 }
 
 // scheduleArrival draws the next arrival after t by thinning a Poisson
 // process at the peak rate.
 func (r *runner) scheduleArrival(t int64) {
-	tr := r.s.Traffic
-	peak := tr.Rate * (1 + tr.Diurnal) * max(1, tr.Weekend)
+	peak := r.peak
 	end := r.s.Start.Add(r.s.Duration).UnixNano()
 	for t < end {
 		t += int64(r.traffic.ExpFloat64() / peak * 1e9)
@@ -306,6 +351,9 @@ func (r *runner) arrive(t int64) {
 	pick := r.traffic.Float64() * r.cum[len(r.cum)-1]
 	i, _ := slices.BinarySearch(r.cum, pick)
 	st := &r.s.Traffic.Mix[min(i, len(r.cum)-1)]
+	if off := time.Duration(t - r.start); off < st.From || st.Until != 0 && off >= st.Until {
+		return // the stream is not sending yet, or any more: thinned away
+	}
 	prompt := lognormal(r.traffic, st.PromptTokens, 0.5)
 	output := lognormal(r.traffic, st.OutputTokens, 0.6)
 	if st.MaxTokens > 0 {
@@ -346,17 +394,29 @@ func (r *runner) dispatch(req *request, t int64) {
 		r.streams[req.stream.Name].Violations++
 	}
 	end, res := r.clouds[d.Name].answer(r.answers, t, req.prompt, req.output, d.Timeouts.FirstByte.D())
+	// One usage event per attempt, through the gateway's settlement point:
+	// priced once with the price book, then billed in the run's ledger;
+	// routing's commitment drawdown sees the same cost.
+	st := req.stream
+	ev := usage.Event{RequestID: r.s.RequestIDs + strconv.FormatInt(req.id, 10), Attempt: a.Number, Time: time.Unix(0, t).UTC(),
+		TenantID: st.Tenant, KeyID: st.Key, KeyName: st.Name, Model: st.Model, Deployment: d.Name, Provider: d.ProviderName,
+		Op: "chat", Stream: true, Duration: time.Duration(end - t)}
+	switch res.Outcome {
+	case route.Success:
+		ev.Outcome, ev.Status, ev.Usage, ev.Source, ev.TTFT = usage.Completed, 200, res.Usage, usage.Reported, res.TTFT
+	case route.Throttled:
+		ev.Outcome, ev.Status, ev.Error = usage.Failed, 429, "429 from the provider (simulated rate limit)"
+	case route.TimedOut:
+		ev.Outcome, ev.Error = usage.Failed, "no first byte within the deployment's timeout (simulated)"
+	default:
+		ev.Outcome, ev.Status, ev.Error = usage.Failed, 500, "500 from the provider (simulated)"
+	}
+	if err := r.settle.Settle(&ev); err != nil && r.priceErr == nil {
+		r.priceErr = err
+	}
 	if res.Outcome == route.Success {
-		// One usage event, through the gateway's own settlement point: priced
-		// once with the price book, then handed to the ledger (a settlement
-		// hook); routing's commitment drawdown sees the same cost.
-		ev := usage.Event{RequestID: strconv.FormatInt(req.id, 10), Attempt: a.Number, Time: time.Unix(0, t),
-			KeyName: req.stream.Name, Model: req.stream.Model, Deployment: d.Name, Provider: d.ProviderName,
-			Op: "chat", Stream: true, Outcome: usage.Completed, Status: 200, Usage: res.Usage, Source: usage.Reported}
-		if err := r.settle.Settle(&ev); err != nil && r.priceErr == nil {
-			r.priceErr = err
-		}
 		res.Cost = ev.Cost
+		r.books.bill(t, st.Model, d.Name, ev.Cost, res.Usage, r.eligible[st])
 	}
 	res.End = time.Unix(0, end)
 	req.att, req.start, req.result = a, t, res

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/settle"
 )
 
 // Scenario is one simulation: the gateway's config (providers, models,
@@ -34,12 +35,27 @@ type Scenario struct {
 	// Trace, when set, is called for every finished attempt, in time
 	// order, for tests and timelines.
 	Trace func(Event)
+	// Settler, when set, is the settlement point every attempt's usage
+	// event goes through (failed attempts too, with no usage), as the
+	// gateway's request path settles them: a gateway's own Settler puts the
+	// simulated traffic in its journal, store and ledger. Nil: a settler of
+	// the simulator's own, pricing with the config's price book and keeping
+	// nothing. A scenario with a Settler runs one policy, so that its
+	// traffic is settled once.
+	Settler *settle.Settler
+	// RequestIDs prefixes the request ids of the usage events: request n of
+	// the run is RequestIDs+n. The same scenario gives the same ids, so
+	// settling it again into a store is a no-op there.
+	RequestIDs string
 }
 
 // Traffic is a stream of requests whose rate follows the time of day and
-// the day of the week.
+// the day of the week, grows, dips in shocks, and comes from streams
+// (tenants) that may start and stop within the run.
 type Traffic struct {
-	// Rate is the mean number of requests per second.
+	// Rate is the mean number of requests per second at the start, with
+	// every stream active. A stream outside its From–Until window sends
+	// nothing, so the rate then is Rate times the active streams' share.
 	Rate float64
 	// Diurnal is the amplitude of the daily cycle, 0 to 1: the rate peaks
 	// at (1+Diurnal)×Rate at 15:00 UTC and bottoms at (1−Diurnal)×Rate at
@@ -47,8 +63,20 @@ type Traffic struct {
 	Diurnal float64
 	// Weekend scales Saturday and Sunday traffic (0 or 1: unchanged).
 	Weekend float64
+	// Growth is how much every stream's rate grows every 30 days,
+	// compounded continuously: 0.05 is 5% a month; negative shrinks.
+	Growth float64
+	// Shocks scale the rate for a while: an outage of demand, a holiday.
+	Shocks []Shock
 	// Mix is the kinds of request, drawn in proportion to Share.
 	Mix []Stream
+}
+
+// Shock scales the whole traffic by Factor between From and To, offsets
+// from the scenario's start (To 0: until the end).
+type Shock struct {
+	From, To time.Duration
+	Factor   float64
 }
 
 // Stream is one kind of request: a model, its size and who sends it.
@@ -65,6 +93,13 @@ type Stream struct {
 	MaxTokens int64
 	// Constraints are the tenant's; nil allows everything.
 	Constraints *route.Constraints
+	// From and Until bound when the stream sends, as offsets from the
+	// scenario's start (Until 0: to the end): a tenant that signs up or
+	// leaves during the run.
+	From, Until time.Duration
+	// Tenant and Key are the ids its usage events carry (the key's name is
+	// the stream's Name), as the gateway stamps them from the client key.
+	Tenant, Key string
 }
 
 // Behavior is how a simulated deployment answers.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/route"
+	"github.com/switchyard/switchyard/internal/settle"
 )
 
 // providers are the clouds of the test scenarios.
@@ -247,6 +248,13 @@ func TestScenarioErrors(t *testing.T) {
 		{"unknown model", func(s *Scenario) { s.Traffic.Mix[0].Model = "x" }, `no model "x"`},
 		{"unknown policy", func(s *Scenario) { s.Policies = []string{"random"} }, `unknown policy "random"`},
 		{"bad config", func(s *Scenario) { s.Config.Models[0].Routing = "random" }, "models[0].routing"},
+		{"stream ends before it starts", func(s *Scenario) { s.Traffic.Mix[0].From, s.Traffic.Mix[0].Until = 2*time.Hour, time.Hour }, "stream all: want 0 <= from < until"},
+		{"shrinks to nothing", func(s *Scenario) { s.Traffic.Growth = -1 }, "growth -1: must be more than -1"},
+		{"negative shock", func(s *Scenario) { s.Traffic.Shocks = []Shock{{From: 0, To: time.Hour, Factor: -0.5}} }, "shock 1: want a factor of 0 or more"},
+		{"settled twice", func(s *Scenario) {
+			s.Settler = settle.New(s.Config.PriceBook(), nil, nil)
+			s.Policies = []string{config.RoutePriority, config.RouteCheapest}
+		}, "a scenario with a Settler runs one policy"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := good()
