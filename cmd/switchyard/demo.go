@@ -26,11 +26,16 @@ traffic, print what each deployment carried, then keep serving until Ctrl-C or
 --duration.
 
 The demo opens with books: plans (one in an A/B pricing experiment), a spend
-and a capacity commitment, a revenue and a new-tenants target, and four tenants
-with keys made through the admin API; the sample traffic goes with their keys.
-It prints the dashboard URL, the admin URL and token, and the report commands
-to run. Its config is written to DIR/switchyard-demo.yaml, for
-"switchyard report targets --config".`,
+and a capacity commitment, a revenue and a new-tenants target, and a business
+whose tenants signed up over the last 30 days, with keys made through the admin
+API. Their month of history is synthesised in seconds: the routing simulator
+replays their traffic over simulated clouds and every attempt is settled
+through the gateway's own books (journal, store, ledger at the tenants' plans),
+with the simulated timestamps. The live sample traffic goes on top, with the
+first four tenants' keys. It prints the dashboard URL, the admin URL and token,
+and the report commands to run. Its config is written to
+DIR/switchyard-demo.yaml, for "switchyard report targets --config"; run again
+with the same --data, it keeps the history it made.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Out = cmd.OutOrStdout()
@@ -46,7 +51,7 @@ to run. Its config is written to DIR/switchyard-demo.yaml, for
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "gateway address (a free port is used if it is taken)")
-	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
+	f.DurationVar(&o.Duration, "duration", 0, "stop after serving this long once the history is in (default: run until Ctrl-C)")
 	f.IntVar(&o.Requests, "requests", 60, "number of sample requests to send")
 	f.StringVar(&o.Key, "key", "", "demo client key (default: a fresh random key)")
 	f.StringVar(&o.Data, "data", "", "keep the demo's journal and store in this directory (default: a temporary one, removed at exit)")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/emulate"
-	"github.com/switchyard/switchyard/internal/money"
 )
 
 // ConfigFile is the name of the demo's config in its data directory. The
@@ -31,27 +30,59 @@ var demoTenants = []struct{ name, plan, arm string }{
 const demoExperiment = "growth-markup"
 
 // writeConfig writes the demo's config for the running clouds into
-// dataDir and loads it. The books' terms (plans, assignments, commitments
-// and targets) start at the current month, so the demo's traffic falls in
-// them.
-func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, requests int, now time.Time) (*config.Config, string, error) {
-	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+// dataDir and loads it. The books' terms (plans, assignments and
+// commitments) start on the business's first day, so that its
+// synthesised history falls in them.
+func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, biz business) (*config.Config, string, error) {
+	text := configText(cs, listen, key, adminToken, dataDir, biz)
+	file := filepath.Join(dataDir, ConfigFile)
+	// The file holds the demo key and admin token: readable by its owner only.
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		return nil, "", fmt.Errorf("demo: write config: %w", err)
+	}
+	cfg, err := parseConfig(file, text)
+	return cfg, file, err
+}
+
+// parseConfig parses the demo's config without the environment: a
+// SWITCHYARD_LISTEN or SWITCHYARD_ADMIN_TOKEN exported for a real gateway
+// (or pasted from an earlier demo) does not override the demo's own.
+func parseConfig(file, text string) (*config.Config, error) {
+	cfg, err := config.Parse(file, []byte(text), nil)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return cfg, nil
+}
+
+// configText is the demo's config as YAML: its clouds (at their
+// emulators' URLs, or placeholders when they are not running: the
+// simulator never calls them), its models, and its books for biz.
+func configText(cs []*cloud, listen, key, adminToken, dataDir string, biz business) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	w("# Written by switchyard demo; its clouds' ports change on every run.")
 	w("listen: %q", listen)
 	w("admin: {listen: \"127.0.0.1:0\", token: %q}", adminToken)
 	w("data_dir: %q", dataDir)
+	// The synthesised history reaches back a month and a commitment's term
+	// three: raw events are kept as long, so that pruning never drops
+	// history the ledger has booked.
+	w("store: {retention: %s}", retention)
 	w("keys:")
 	w("  - {name: demo, key: %q}", key)
 	w("providers:")
 	var chat, claude, gemini, embed []string
-	for _, c := range cs {
+	for i, c := range cs {
+		url := fmt.Sprintf("http://127.0.0.1:%d", 9+i) // never called: the simulator stands in
+		if c.srv != nil {
+			url = c.srv.URL
+		}
 		// The demo's deployments fail over fast: its clouds answer in milliseconds.
 		common := fmt.Sprintf("name: %s, type: %s, timeouts: {first_byte: 10s}", c.name, c.kind)
 		switch c.kind {
 		case emulate.OpenAI:
-			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, c.srv.URL+"/v1", c.name)
+			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, url+"/v1", c.name)
 			weight := 1
 			if c.name == "openai-east" {
 				weight = 2 // the steadiest cloud takes the larger share
@@ -61,19 +92,19 @@ func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, requests 
 		case emulate.Azure:
 			// Azure serves a deployment name of the operator's choosing, through
 			// the classic per-deployment URL; its data-zone price is 10% higher.
-			w("  - {%s, base_url: %q, api_key: emulated-%s, api_version: \"2024-10-21\"}", common, c.srv.URL, c.name)
+			w("  - {%s, base_url: %q, api_key: emulated-%s, api_version: \"2024-10-21\"}", common, url, c.name)
 			chat = append(chat, fmt.Sprintf("{provider: %s, model: gpt-4o-mini-prod, price: {input: \"0.165\", output: \"0.66\"}}", c.name))
 			embed = append(embed, fmt.Sprintf("{provider: %s, model: embed-small-prod, priority: 2, price: {input: \"0.02\", output: \"0\"}}", c.name))
 		case emulate.Anthropic:
-			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, c.srv.URL, c.name)
+			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, url, c.name)
 			claude = append(claude, fmt.Sprintf("{provider: %s, model: claude-sonnet-4-5, price: {input: \"3\", output: \"15\"}}", c.name))
 		case emulate.Bedrock:
 			// Signed with SigV4 like real AWS; tried when Anthropic is busy.
-			w("  - {%s, base_url: %q, region: us-east-1, access_key_id: %s, secret_access_key: %s}", common, c.srv.URL, demoAWSKeyID, demoAWSSecret)
+			w("  - {%s, base_url: %q, region: us-east-1, access_key_id: %s, secret_access_key: %s}", common, url, demoAWSKeyID, demoAWSSecret)
 			// The native id is long for a summary table: the deployment gets a short name.
 			claude = append(claude, fmt.Sprintf("{name: %s/claude-sonnet-4-5, provider: %s, model: \"anthropic.claude-sonnet-4-5-20250929-v1:0\", priority: 2, price: {input: \"3\", output: \"15\"}}", c.name, c.name))
 		case emulate.Gemini:
-			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, c.srv.URL, c.name)
+			w("  - {%s, base_url: %q, api_key: emulated-%s}", common, url, c.name)
 			gemini = append(gemini, fmt.Sprintf("{provider: %s, model: gemini-2.5-flash, price: {input: \"0.30\", output: \"2.50\"}}", c.name))
 		}
 	}
@@ -90,40 +121,42 @@ func writeConfig(cs []*cloud, listen, key, adminToken, dataDir string, requests 
 			w("      - %s", d)
 		}
 	}
-	start, end := month.Format(time.DateOnly), month.AddDate(0, 1, 0).Format(time.DateOnly)
-	fmt.Fprintf(&b, booksYAML, start, end, start, end, start, start, start, revenueGoal(requests))
+	// The terms start on the business's first day: the plans are in force
+	// over all its history, and the commitments run for three months.
+	from := biz.start.Format(time.DateOnly)
+	until := biz.start.AddDate(0, 0, termDays).Format(time.DateOnly)
+	fmt.Fprintf(&b, booksYAML, from, until, from, until, from, from, from, revenueGoal, newTenantsGoal)
 	w("plan_assignments:")
-	for _, t := range demoTenants {
+	for _, c := range biz.customers {
 		arm := ""
-		if t.arm != "" {
-			arm = fmt.Sprintf(", experiment: %s, arm: %s", demoExperiment, t.arm)
+		if c.arm != "" {
+			arm = fmt.Sprintf(", experiment: %s, arm: %s", demoExperiment, c.arm)
 		}
-		w("  - {tenant: %s, plan: %s, from: %s%s}", t.name, t.plan, start, arm)
+		w("  - {tenant: %s, plan: %s, from: %s%s}", c.name, c.plan, from, arm)
 	}
-	file := filepath.Join(dataDir, ConfigFile)
-	// The file holds the demo key and admin token: readable by its owner only.
-	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
-		return nil, "", fmt.Errorf("demo: write config: %w", err)
-	}
-	// Parsed without the environment: a SWITCHYARD_LISTEN or
-	// SWITCHYARD_ADMIN_TOKEN exported for a real gateway (or pasted from an
-	// earlier demo) does not override the demo's own.
-	cfg, err := config.Parse(file, []byte(b.String()), nil)
-	if err != nil {
-		return nil, "", fmt.Errorf("demo: %w", err)
-	}
-	return cfg, file, nil
+	return b.String()
 }
 
+// The books' sizes. termDays is the commitments' term; retention keeps
+// the raw events of all of it.
+const (
+	termDays  = 90
+	retention = "2160h"
+)
+
 // booksYAML is the business side of the demo: what its clouds are
-// contracted for, what its tenants pay, and this month's goals.
+// contracted for, what its tenants pay, and each month's goals.
 //
-// The revenue target is sized to be met by the sample traffic (see
-// revenueGoal); the new-tenants target, 25 (the demo opens four), to be
-// missed.
+// The spend commitment is sized a little over what the history's pace
+// draws on openai-east in its term (a small shortfall is projected), the
+// capacity one to carry Anthropic's Claude traffic at under half of its
+// capacity, spilling to Bedrock in busy minutes. The revenue target (revenueGoal) is set
+// under what the history's traffic earns in a month, the new-tenants
+// target (newTenantsGoal) above what its sign-ups achieve: one is on
+// track, the other on course to miss, read from the books.
 const booksYAML = `commitments:
-  - {name: openai-east-commit, provider: openai-east, kind: spend, amount: "50", start: %s, end: %s}
-  - {name: anthropic-ptu, provider: anthropic, kind: capacity, tpm: 60000, price_per_hour: "0.02", start: %s, end: %s}
+  - {name: openai-east-commit, provider: openai-east, kind: spend, amount: "8", start: %s, end: %s}
+  - {name: anthropic-ptu, provider: anthropic, kind: capacity, tpm: 400, price_per_hour: "0.01", start: %s, end: %s}
 plans:
   - name: starter
     versions:
@@ -144,12 +177,8 @@ plans:
         monthly_minimum: "20"
 targets:
   - {name: monthly-revenue, metric: revenue, goal: "%s"}
-  - {name: new-tenants, metric: new_tenants, goal: "25"}
+  - {name: new-tenants, metric: new_tenants, goal: "%d"}
 `
 
-// revenueGoal is the monthly revenue target for a demo sending n requests:
-// $0.00005 a request, about a third of what the sample mix earns at cost
-// (pass-through), so the sample traffic alone meets it.
-func revenueGoal(n int) string {
-	return (money.Nanos(max(n, 1)) * 50_000).String()
-}
+// revenueGoal is the monthly revenue target in USD.
+const revenueGoal = "50"

@@ -23,7 +23,8 @@ type Options struct {
 	// Listen is the gateway's address. When it is taken, the demo falls back to
 	// a free loopback port rather than failing.
 	Listen string
-	// Duration stops the demo after this long; 0 runs until ctx is done.
+	// Duration stops the demo after serving this long once its history is
+	// in the books; 0 runs until ctx is done.
 	Duration time.Duration
 	// Requests is the size of the sample traffic; 0 sends none.
 	Requests int
@@ -91,12 +92,6 @@ func Run(ctx context.Context, o Options) error {
 	if o.Key == "" {
 		o.Key = access.NewKey()
 	}
-	if o.Duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Duration)
-		defer cancel()
-	}
-
 	cs := clouds()
 	for _, c := range cs {
 		srv, err := emulate.Listen(c.kind, "127.0.0.1:0", c.knobs)
@@ -123,7 +118,17 @@ func Run(ctx context.Context, o Options) error {
 	if abs, err := filepath.Abs(dataDir); err == nil {
 		dataDir = abs // the printed commands work from any directory
 	}
-	cfg, cfgFile, err := writeConfig(cs, o.Listen, o.Key, access.NewKey(), dataDir, o.Requests, time.Now().UTC())
+	// A --data directory a previous run left holds its history: the same
+	// window gives the same business and terms, and no second history.
+	w, reused, err := loadWindow(dataDir)
+	if err != nil {
+		return err
+	}
+	if !reused {
+		w = newWindow(time.Now())
+	}
+	biz := newBusiness(w.Start, w.days(), w.Seed)
+	cfg, cfgFile, err := writeConfig(cs, o.Listen, o.Key, access.NewKey(), dataDir, biz)
 	if err != nil {
 		return err
 	}
@@ -144,23 +149,37 @@ func Run(ctx context.Context, o Options) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- g.Serve() }()
 
-	tenants, err := openTenants(ctx, "http://"+g.AdminAddr(), cfg.Admin.Token)
+	tenants, err := openTenants(ctx, "http://"+g.AdminAddr(), cfg.Admin.Token, biz.customers)
 	if err != nil {
 		g.Shutdown(context.Background())
 		return err
 	}
 	printIntro(o.Out, g, cs, o.Key)
-	printBooks(o.Out, g, cfg, cfgFile, tenants, o.Data == "")
+	printBooks(o.Out, g, cfg, cfgFile, biz, tenants, o.Data == "")
+	if err := openHistory(ctx, o.Out, g, cfg, biz, tenants, w, reused, dataDir); err != nil {
+		g.Shutdown(context.Background())
+		return err
+	}
+	// Live traffic lands after the history's last hour: the summaries
+	// read the store from there.
+	live := time.Now().UTC().Truncate(time.Hour)
+	if o.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
 	if o.Requests > 0 {
+		// The live sample goes with the demo key and the four opening
+		// tenants' keys.
 		keys := []string{o.Key}
-		for _, t := range tenants {
+		for _, t := range tenants[:len(demoTenants)] {
 			keys = append(keys, t.key)
 		}
 		fmt.Fprintf(o.Out, "Sending %d sample requests (chat, streams, tool calls, embeddings) with the demo key and the tenants' keys…\n", o.Requests)
 		res := sendTraffic(ctx, g.URL(), keys, o.Requests)
 		fmt.Fprintf(o.Out, "  %d answered, %d failed, in %s\n\n", res.ok, res.failed, res.elapsed.Round(time.Millisecond))
 		waitApplied(g)
-		if err := printSummary(o.Out, g, g.Store); err != nil {
+		if err := printSummary(o.Out, g, g.Store, live); err != nil {
 			return err
 		}
 	} else {
@@ -191,7 +210,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer st.Close()
 	fmt.Fprintln(o.Out, "\nFinal summary:")
-	return printSummary(o.Out, g, st)
+	return printSummary(o.Out, g, st, live)
 }
 
 // waitApplied waits (a few seconds at most) until every settled event has

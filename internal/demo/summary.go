@@ -22,8 +22,11 @@ import (
 // settled usage events, as `switchyard report usage` shows them); failures
 // and failovers from the routing engine, which tells an upstream failure
 // from a request the cloud refused.
-func printSummary(w io.Writer, g *gateway.Gateway, st store.Store) error {
-	rows, err := st.Usage(context.Background(), store.UsageQuery{GroupBy: []string{"deployment"}})
+//
+// It reads the store from the hour from on: the live traffic, after the
+// synthesised history.
+func printSummary(w io.Writer, g *gateway.Gateway, st store.Store, from time.Time) error {
+	rows, err := st.Usage(context.Background(), store.UsageQuery{From: from, GroupBy: []string{"deployment"}})
 	if err != nil {
 		return fmt.Errorf("demo: summary: %w", err)
 	}

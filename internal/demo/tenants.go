@@ -10,18 +10,19 @@ import (
 	"time"
 )
 
-// tenant is a demo tenant as the admin API made it, with a fresh key.
+// tenant is a demo tenant as the admin API made it, with a fresh key
+// (keyID is its id, key the secret).
 type tenant struct {
-	id, name, plan, arm, key string
+	id, name, plan, arm, key, keyID string
 }
 
-// openTenants creates the demo's tenants and a key for each through the
-// admin API, as an operator would. A tenant a previous run left in the
+// openTenants creates the business's tenants and a key for each through
+// the admin API, as an operator would. A tenant a previous run left in the
 // same --data directory is reused, with a new key.
-func openTenants(ctx context.Context, adminURL, token string) ([]tenant, error) {
+func openTenants(ctx context.Context, adminURL, token string, cs []customer) ([]tenant, error) {
 	a := &adminClient{base: adminURL, token: token, c: &http.Client{Timeout: 10 * time.Second}}
 	var out []tenant
-	for _, d := range demoTenants {
+	for _, d := range cs {
 		var t struct {
 			ID string `json:"id"`
 		}
@@ -36,12 +37,13 @@ func openTenants(ctx context.Context, adminURL, token string) ([]tenant, error) 
 			}
 		}
 		var k struct {
+			ID  string `json:"id"`
 			Key string `json:"key"`
 		}
 		if _, err := a.do(ctx, http.MethodPost, "/admin/v1/tenants/"+t.ID+"/keys", map[string]any{"name": "demo"}, &k); err != nil {
 			return nil, fmt.Errorf("demo: create a key for %s: %w", d.name, err)
 		}
-		out = append(out, tenant{id: t.ID, name: d.name, plan: d.plan, arm: d.arm, key: k.Key})
+		out = append(out, tenant{id: t.ID, name: d.name, plan: d.plan, arm: d.arm, key: k.Key, keyID: k.ID})
 	}
 	return out, nil
 }

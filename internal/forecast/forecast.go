@@ -166,11 +166,22 @@ func (m model) sum(h, dow int) float64 {
 // weekdayFactors estimates each weekday's ratio to the centred 7-day mean
 // over the last eight weeks, by median (an outage week does not move it),
 // normalised to average 1. Without two weeks of positive data every factor
-// is 1.
+// is 1, and so for a sparse count (a quarter of the days or more at zero,
+// such as sign-ups a few times a week): its medians would be mostly zeros,
+// telling noise, not the week's shape.
 func weekdayFactors(y []float64, dow0 int) [7]float64 {
 	f := [7]float64{1, 1, 1, 1, 1, 1, 1}
 	n := len(y)
 	if n < minHistory {
+		return f
+	}
+	zeros := 0
+	for _, v := range y[max(0, n-seasonDays):] {
+		if v == 0 {
+			zeros++
+		}
+	}
+	if 4*zeros >= min(n, seasonDays) {
 		return f
 	}
 	var ratios [7][]float64
