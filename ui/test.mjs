@@ -71,6 +71,20 @@ async function checkProviders(page) {
   if (!room.length || !room.every((v) => /no quota|[RT]PM [\d,]+ of [\d,]+ left/.test(v))) fail('quota headroom: ' + room.join(' | '));
 }
 
+// checkFits: the page reads on a laptop screen (the test's 1440 px) with
+// no sideways scrolling, the page's or a table's.
+async function checkFits(page, tab) {
+  const wide = await page.evaluate(() => {
+    const out = [];
+    if (document.documentElement.scrollWidth > window.innerWidth) out.push(`page ${document.documentElement.scrollWidth}px`);
+    for (const s of document.querySelectorAll('section.page:not([hidden]) .scroll')) {
+      if (s.scrollWidth > s.clientWidth + 1) out.push(`a table in #${s.parentElement.id}: ${s.scrollWidth}px in ${s.clientWidth}px`);
+    }
+    return out;
+  });
+  if (wide.length) fail(`${tab} is wider than the window: ${wide.join(', ')}`);
+}
+
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -113,6 +127,7 @@ try {
     await page.waitForSelector(`section#${tab}:not([hidden]) ${ready}`, { timeout: 15000 });
     if (tab === 'overview') await checkOverview(page);
     if (tab === 'providers') await checkProviders(page);
+    await checkFits(page, tab);
     await page.screenshot({ path: `${SHOTS}/${tab}.png`, fullPage: true });
   }
 
@@ -131,6 +146,7 @@ try {
   await page.click('#key-create button');
   const secret = (await page.locator('#secret-value').textContent()).trim();
   if (!secret.startsWith('sk-')) fail('no secret shown: ' + secret);
+  await checkFits(page, 'tenants with keys');
   await page.screenshot({ path: `${SHOTS}/tenants-created.png`, fullPage: true });
 
   step('a request with the new key appears in the requests list');

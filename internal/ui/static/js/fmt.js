@@ -17,9 +17,11 @@ export function usd(v) {
   const x = Number(v || 0);
   if (x === 0) return '$0.00';
   const a = Math.abs(x);
-  // Down to the nano-dollar: a cheap embedding costs a fraction of a micro-dollar.
-  const d = a >= 100 ? 0 : a >= 1 ? 2 : a >= 0.01 ? 4 : a >= 0.0001 ? 6 : 9;
-  return (x < 0 ? '-$' : '$') + a.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  const d = a >= 100 ? 0 : a >= 1 ? 2 : a >= 0.01 ? 4 : 6;
+  // Below a hundredth of a cent, down to the nano-dollar: a cheap embedding
+  // costs a fraction of a micro-dollar.
+  const most = a >= 0.0001 ? d : 9;
+  return (x < 0 ? '-$' : '$') + a.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: most });
 }
 
 // usdShort is for axis ticks: two significant digits below a dollar.
