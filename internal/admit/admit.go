@@ -87,7 +87,7 @@ func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
 	if p.Limits.IsZero() && p.TenantLimits.IsZero() && p.Budget.IsZero() && p.TenantBudget.IsZero() {
 		return nil, nil // nothing to take: no allocation, no lock, no round trip
 	}
-	t := &Ticket{}
+	t := tickets.Get().(*Ticket)
 	var keyScope, tenantScope string
 	if !p.Limits.IsZero() || !p.Budget.IsZero() {
 		keyScope = "key:" + p.KeyID
@@ -161,7 +161,8 @@ func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
 
 // Finish settles an admitted request: its token limits to the tokens it
 // used, its budget holds to what it cost (the settlement point's sum over its
-// attempts). Call it exactly once per Ticket.
+// attempts). Call it exactly once per Ticket, and do not touch the Ticket
+// afterwards: it is recycled for a later admission.
 func (a *Admitter) Finish(ctx context.Context, t *Ticket, tokens int64, cost money.Nanos) {
 	if t == nil {
 		return
@@ -180,7 +181,13 @@ func (a *Admitter) Finish(ctx context.Context, t *Ticket, tokens int64, cost mon
 			a.log().Error("budget settle failed; the hold expires, the spend is in the store", "err", err, "cost_usd", cost.String())
 		}
 	}
+	*t = Ticket{}
+	tickets.Put(t)
 }
+
+// tickets recycles settled Tickets: a ticket is most of what admission
+// allocates, and Finish is its last use.
+var tickets = sync.Pool{New: func() any { return new(Ticket) }}
 
 // release gives back the budget holds of an admission the rate limits
 // refused, even when its client has hung up.

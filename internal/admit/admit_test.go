@@ -157,3 +157,32 @@ func TestRateRefusalReleasesHolds(t *testing.T) {
 		t.Fatalf("over both the RPM and a budget: %+v, want the budget's 402", ref)
 	}
 }
+
+// TestRecycledTicketsStartEmpty: a ticket recycled by Finish carries
+// nothing of its last request into the next admission.
+func TestRecycledTicketsStartEmpty(t *testing.T) {
+	ctx := context.Background()
+	a := newAdmitter()
+	both := &access.Principal{KeyID: "k1", TenantID: "t1", Limits: access.Limits{RPM: 100, Concurrent: 5},
+		TenantBudget: access.Budget{USD: money.PerDollar, Period: "day", Hard: true}}
+	limitsOnly := &access.Principal{KeyID: "k2", Limits: access.Limits{TPM: 1000}}
+	for range 50 {
+		tk, ref := a.Admit(ctx, &Ask{Who: both, Tokens: 10, WorstCost: money.PerDollar / 100, Now: time.Now()})
+		if ref != nil {
+			t.Fatal(ref)
+		}
+		a.Finish(ctx, tk, 10, money.PerDollar/100)
+		tk, ref = a.Admit(ctx, &Ask{Who: limitsOnly, Tokens: 10, Now: time.Now()})
+		if ref != nil {
+			t.Fatal(ref)
+		}
+		if len(tk.hold.Budgets) != 0 || tk.Limits.Headers.LimitRequests != 0 || tk.Limits.Headers.LimitTokens != 1000 {
+			t.Fatalf("a limits-only ticket carries another request's claims: hold %+v, headers %+v", tk.hold, tk.Limits.Headers)
+		}
+		a.Finish(ctx, tk, 10, 0)
+	}
+	b, _ := a.Budget("tenant:t1", both.TenantBudget)
+	if st, _ := a.Budgets.Status(ctx, b, time.Now()); st.Spent != 50*money.PerDollar/100 || st.Held != 0 {
+		t.Errorf("tenant spent %s held %s, want $0.50 and nothing held", st.Spent, st.Held)
+	}
+}

@@ -63,6 +63,9 @@ type Reservation struct {
 	At time.Time
 
 	local bool // placed on the Fallback's local Memory while Redis was down
+	// ledgers are Memory's books of Budgets (up to two, the usual key and
+	// tenant), kept so Settle and Release need not look them up again.
+	ledgers [2]*ledger
 }
 
 // Refusal says which hard budget refused a request, so the API can name the

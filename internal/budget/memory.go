@@ -165,6 +165,29 @@ func (m *Memory) lockSet(s *lockSet, budgets []Budget) {
 	}
 }
 
+// lockSetOf is lockSet for a reservation: from the ledgers Reserve kept
+// when it has them, else by looking them up.
+func (m *Memory) lockSetOf(s *lockSet, r *Reservation) {
+	if len(r.Budgets) > len(r.ledgers) || r.ledgers[0] == nil {
+		m.lockSet(s, r.Budgets)
+		return
+	}
+	s.n = 0
+	for i := range r.Budgets {
+		l := r.ledgers[i]
+		s.of[i] = l
+		if s.n == 1 && s.ls[0] == l {
+			continue
+		}
+		if s.n == 1 && s.ls[0].order > l.order {
+			s.ls[1], s.ls[0] = s.ls[0], l
+		} else {
+			s.ls[s.n] = l
+		}
+		s.n++
+	}
+}
+
 func (s *lockSet) lock() {
 	for i := 0; i < s.n; i++ {
 		s.ls[i].mu.Lock()
@@ -213,7 +236,11 @@ func (m *Memory) Reserve(_ context.Context, budgets []Budget, amount money.Nanos
 		}
 	}
 	s.unlock()
-	return Reservation{ID: id, Amount: amount, Budgets: budgets, At: now}, nil, nil
+	r := Reservation{ID: id, Amount: amount, Budgets: budgets, At: now}
+	if len(budgets) <= len(r.ledgers) {
+		copy(r.ledgers[:], s.of[:len(budgets)])
+	}
+	return r, nil, nil
 }
 
 // Settle implements Backend.
@@ -222,7 +249,7 @@ func (m *Memory) Settle(_ context.Context, r Reservation, actual money.Nanos) er
 		return nil
 	}
 	var s lockSet
-	m.lockSet(&s, r.Budgets)
+	m.lockSetOf(&s, &r)
 	var alerts []Alert
 	for _, l := range s.ls[:s.n] {
 		l.mu.Lock()
@@ -286,7 +313,7 @@ func (m *Memory) Release(_ context.Context, r Reservation) error {
 		return nil
 	}
 	var s lockSet
-	m.lockSet(&s, r.Budgets)
+	m.lockSetOf(&s, &r)
 	for _, l := range s.ls[:s.n] {
 		l.mu.Lock()
 		if h, ok := l.holds[r.ID]; ok {
