@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
@@ -54,10 +53,7 @@ type call struct {
 	ticket *admit.Ticket // the request's rate-limit and budget claims
 
 	attempt *route.Attempt // the attempt in progress
-	// answering is set once the attempt's cloud has begun its answer (a 2xx
-	// arrived): from then on a client leaving ends it only after abortGrace.
-	answering atomic.Bool
-	res       route.Result // how it ended, for the routing engine's health and quotas
+	res     route.Result   // how it ended, for the routing engine's health and quotas
 	// sent is the body of the attempt in progress, in the deployment's
 	// format sentFormat: a prompt estimate counts its tools as sent.
 	sent       []byte
@@ -226,21 +222,8 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 		Time: time.Now(),
 	}
 	c.beginAttempt(d)
-	// The attempt outlives its client by abortGrace once the answer has
-	// begun: a client that leaves as the last chunk arrives has not stopped
-	// the cloud billing it, and the cloud's own usage report, already on
-	// its way, is then read and believed instead of estimated.
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(c.r.Context()))
+	ctx, cancel := context.WithCancelCause(c.r.Context())
 	defer cancel(nil)
-	stopWatch := context.AfterFunc(c.r.Context(), func() {
-		if c.answering.Load() {
-			time.AfterFunc(abortGrace, func() { cancel(context.Canceled) })
-			return
-		}
-		cancel(context.Canceled)
-	})
-	defer stopWatch()
-	defer c.answering.Store(false)
 	fb := d.Timeouts.FirstByte.D()
 	if !c.req.Stream {
 		fb = d.Timeouts.Response.D()
@@ -260,7 +243,6 @@ func (c *call) try(d *route.Deployment) (f *failure, done bool) {
 		timer.Stop()
 		return c.upstreamError(ev, d, resp)
 	}
-	c.answering.Store(true)
 	return c.relayAttempt(ctx, ev, d, resp, timer, pf, passthrough)
 }
 

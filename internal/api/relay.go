@@ -76,12 +76,6 @@ const (
 	drainGrace = 250 * time.Millisecond
 )
 
-// abortGrace is how long an answer already under way is still read after
-// its client left: long enough to take in what is in flight (the usage
-// report of a stream that was ending), short enough that a cloud still
-// generating is not kept at it.
-const abortGrace = 100 * time.Millisecond
-
 // errIdleTimeout ends a stream whose upstream went silent.
 var errIdleTimeout = errors.New("the provider sent nothing for longer than the deployment's idle timeout")
 
@@ -157,13 +151,11 @@ func (c *call) relay(ctx context.Context, ev *usage.Event, d *route.Deployment, 
 		err, upstreamErr = errIdleTimeout, false
 	}
 	switch {
-	case c.r.Context().Err() != nil:
-		// Whatever was read after the client left (see abortGrace) is
-		// billed all the same, and its usage report believed.
-		ev.Outcome = usage.ClientAborted
 	case err == nil:
 		ev.Outcome = usage.Completed
 		out = fc.end(out)
+	case c.r.Context().Err() != nil:
+		ev.Outcome = usage.ClientAborted
 	default:
 		ev.Outcome = usage.Interrupted
 		if !upstreamErr {
