@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"github.com/switchyard/switchyard/internal/access"
 	"math"
 	"sort"
 	"strconv"
@@ -173,8 +174,7 @@ func (e *Evaluator) newTenants(ctx context.Context, g Goal, m *matcher, s *Statu
 	}
 	first := make(map[string]time.Time)
 	for _, r := range rows {
-		// Bootstrap config keys carry no tenant: they are nobody's first.
-		if r.tenant == "" || r.active == 0 {
+		if !customer(r.tenant) || r.active == 0 {
 			continue
 		}
 		if f, ok := first[r.tenant]; !ok || r.day.Before(f) {
@@ -239,7 +239,7 @@ func (e *Evaluator) activeTenants(ctx context.Context, g Goal, m *matcher, s *St
 	type past struct{ early, all map[string]bool }
 	pasts := make(map[time.Time]*past)
 	for _, r := range rows {
-		if r.tenant == "" || r.active == 0 {
+		if !customer(r.tenant) || r.active == 0 {
 			continue
 		}
 		if !r.day.Before(s.PeriodStart) {
@@ -285,4 +285,12 @@ func (e *Evaluator) activeTenants(ctx context.Context, g Goal, m *matcher, s *St
 func dayOf(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// customer reports whether a tenant id is a customer's. The bootstrap
+// tenant of config keys (and events from before tenants, with none) is the
+// operator's own traffic: it is nobody's first request and never a new or
+// active tenant.
+func customer(tenant string) bool {
+	return tenant != "" && tenant != access.BootstrapTenant
 }

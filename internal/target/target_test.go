@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"encoding/json"
+	"github.com/switchyard/switchyard/internal/access"
 	"io"
 	"math"
 	"net/http"
@@ -210,6 +211,32 @@ func TestWriteStatuses(t *testing.T) {
 		}
 		if !strings.Contains(b.String(), goal) || !strings.Contains(b.String(), "will_miss") {
 			t.Errorf("%s output lacks the goal or the state:\n%s", f, b.String())
+		}
+	}
+}
+
+// TestBootstrapIsNoTenant: config keys' traffic (the bootstrap tenant) is
+// the operator's own: never a new tenant, never an active one.
+func TestBootstrapIsNoTenant(t *testing.T) {
+	st := seed(t)
+	d := time.Date(2026, 12, 10, 1, 0, 0, 0, time.UTC)
+	if err := st.Apply(context.Background(), []usage.Event{{RequestID: "boot", Attempt: 1, Time: d,
+		TenantID: access.BootstrapTenant, KeyID: "cfg", KeyName: "demo", Model: "gpt-4o", Deployment: "gpt-4o-d", Provider: "openai",
+		Op: "chat", Outcome: usage.Completed, Status: 200, Usage: wire.Usage{Prompt: 10, Completion: 10}, Source: usage.Reported, Cost: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	e := evaluator(st)
+	for _, g := range []Goal{
+		{Name: "new", Metric: NewTenants, Goal: 1, Period: forecast.Month},
+		{Name: "active", Metric: ActiveTenants, Goal: 3, Period: forecast.Month},
+	} {
+		s, err := e.Goal(context.Background(), g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{"new": 1, "active": 2}[g.Name]
+		if s.Actual != want {
+			t.Errorf("%s tenants: %d, want %d (t_b new, t_a and t_b active; the bootstrap tenant is none)", g.Name, s.Actual, want)
 		}
 	}
 }
