@@ -101,26 +101,32 @@ func (g *Gateway) recordPrices(ctx context.Context, book *price.Book) error {
 	return nil
 }
 
-// restoreDrawdown gives each spend commitment what the store says the
-// deployments drawing on it spent in the term so far.
+// restoreDrawdown gives each spend commitment what the books say was drawn
+// on it in the term so far: the committed part of the ledger's cost
+// postings (reversals included) by the deployments drawing on it. Routing's
+// commitment policy thus paces on the ledger's drawdown, not its own sums.
 func (g *Gateway) restoreDrawdown(ctx context.Context) error {
 	now := time.Now()
 	for _, k := range g.Routes.Contracts() {
 		if k.Amount == 0 || now.Before(k.Start) {
 			continue
 		}
-		spend, err := g.Store.Spend(ctx, k.Start, now)
+		rows, err := g.Store.Books(ctx, store.BooksQuery{From: k.Start, To: now, GroupBy: []string{"deployment"}})
 		if err != nil {
 			return fmt.Errorf("gateway: restore commitment %s: %w", k.Name, err)
+		}
+		drawn := make(map[string]money.Nanos, len(rows))
+		for _, r := range rows {
+			drawn[r.Group["deployment"]] += r.Committed
 		}
 		var n money.Nanos
 		for _, d := range g.Routes.Deployments() {
 			if d.Contract == k {
-				n += spend[d.Name]
+				n += drawn[d.Name]
 			}
 		}
 		k.SetSpent(n, now)
-		g.log.Info("commitment drawdown restored", "commitment", k.Name, "spent_usd", n.String())
+		g.log.Info("commitment drawdown restored from the ledger", "commitment", k.Name, "spent_usd", n.String())
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/switchyard/switchyard/internal/ledger"
 	"io"
 	"log/slog"
 	"net/http"
@@ -162,13 +163,36 @@ func TestRestartKeepsPacing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// The books, not the usage sums, are what a restart reads: a cost
+	// transaction reversed in the ledger is drawn no more.
+	var txns []ledger.Txn
+	eventually(t, "five cost transactions booked", func() bool {
+		all, err := g.Store.Transactions(ctx, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		txns = txns[:0]
+		for _, x := range all {
+			if x.Kind == ledger.KindCost {
+				txns = append(txns, x)
+			}
+		}
+		return len(txns) == 5
+	})
+	reversed := txns[0].Effect().Committed
+	if reversed == 0 {
+		t.Fatalf("cost transaction %s drew nothing on the commitment: %+v", txns[0].ID, txns[0])
+	}
+	if _, err := g.Store.Reverse(ctx, txns[0].ID, "test: billed twice"); err != nil {
+		t.Fatal(err)
+	}
 	if err := g.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 
 	g2 := startGateway(t, mk())
-	if after := drawn(g2); after != before {
-		t.Errorf("drawdown after restart = %s, before = %s", after, before)
+	if after := drawn(g2); after != before-reversed {
+		t.Errorf("drawdown after restart = %s, want %s: %s before, less the reversed %s", after, before-reversed, before, reversed)
 	}
 }
 
