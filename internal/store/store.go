@@ -45,6 +45,8 @@ type Store interface {
 	Ledger
 	// Versions of the commitments seen in config (commitments.go).
 	CommitmentVersions
+	// Plans and assignments made through the admin API (plandocs.go).
+	AdminPlans
 	// Backend names the implementation: "sqlite" or "postgres".
 	Backend() string
 	Close() error

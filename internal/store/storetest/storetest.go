@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScanEvents", testScanEvents},
 		{"RecentEvents", testRecentEvents},
 		{"Ledger", testLedger},
+		{"PlanDocs", testPlanDocs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
