@@ -52,7 +52,9 @@ type Options struct {
 	// GET /admin/v1/deployments (deployments.go); nil: 404.
 	Deployments Deployments
 	// Plans holds the plans and assignments in force (plans.go); nil: 503.
-	Plans *plan.Live
+	// PlanDocs keeps those made here across restarts; nil: memory only.
+	Plans    *plan.Live
+	PlanDocs store.AdminPlans
 	// Targets evaluates the configured targets for
 	// /admin/v1/reports/targets (targets.go); nil: 503.
 	Targets Targets
@@ -75,6 +77,7 @@ type Handler struct {
 	ring     *access.Keyring
 	onChange func()
 	budgets  BudgetSpend
+	planDocs store.AdminPlans
 }
 
 // New returns the admin handler. Its routes, in one table:
@@ -86,7 +89,7 @@ type Handler struct {
 //	GET /admin/v1/reports/usage|revenue|margin   reports (reports.go)
 func New(o Options) *Handler {
 	h := &Handler{mux: http.NewServeMux(), token: sha256.Sum256([]byte(o.Token)), open: o.Token == "",
-		store: o.Store, log: o.Log, now: o.Now, keys: o.Tenants, ring: o.Keyring, onChange: o.OnChange, budgets: o.Budgets}
+		store: o.Store, log: o.Log, now: o.Now, keys: o.Tenants, ring: o.Keyring, onChange: o.OnChange, budgets: o.Budgets, planDocs: o.PlanDocs}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -1,7 +1,11 @@
 package admin
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"path"
 	"strconv"
@@ -14,9 +18,10 @@ import (
 	"github.com/switchyard/switchyard/internal/store"
 )
 
-// The plans API. Plans and assignments made here live in memory beside the
-// config's (plan.Live): they hold until the gateway restarts, across
-// reloads. A config plan cannot be replaced here.
+// The plans API. Plans and assignments made here are in force beside the
+// config's (plan.Live), across reloads, and are stored (store.AdminPlans):
+// LoadPlans puts them back at start-up. A config plan cannot be replaced
+// here.
 
 // planRoutes registers the plan endpoints; a nil live answers 503.
 func (h *Handler) planRoutes(live *plan.Live) {
@@ -86,6 +91,18 @@ type assignmentJSON struct {
 	To         *time.Time `json:"to"`
 	Experiment string     `json:"experiment,omitempty"`
 	Arm        string     `json:"arm,omitempty"`
+}
+
+// assignment is the plan assignment b describes.
+func (b *assignmentJSON) assignment() plan.Assignment {
+	a := plan.Assignment{Tenant: b.Tenant, Plan: b.Plan, Experiment: b.Experiment, Arm: b.Arm}
+	if b.From != nil {
+		a.From = b.From.UTC()
+	}
+	if b.To != nil {
+		a.To = b.To.UTC()
+	}
+	return a
 }
 
 func timeOut(t time.Time) *time.Time {
@@ -232,14 +249,6 @@ func (p *planAPI) create(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, err)
 		return
 	}
-	if err := checkName("id", b.ID); err != nil {
-		writeFieldError(w, err)
-		return
-	}
-	if len(b.Versions) == 0 {
-		writeFieldError(w, &fieldError{"versions", "at least one version is required, such as [{\"markup\": \"+25%\"}]"})
-		return
-	}
 	if b.Source != "" {
 		writeFieldError(w, &fieldError{"source", "is output only"})
 		return
@@ -248,38 +257,112 @@ func (p *planAPI) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "conflict", "Plan "+strconv.Quote(b.ID)+" comes from the config: change it there.")
 		return
 	}
-	pl := plan.Plan{Name: b.ID}
-	for i := range b.Versions {
-		vj := &b.Versions[i]
-		f := "versions[" + strconv.Itoa(i) + "]"
-		if vj.ID != "" {
-			writeFieldError(w, &fieldError{f + ".id", "is output only: ids are derived from the terms"})
-			return
-		}
-		t, err := vj.terms(f)
-		if err != nil {
-			writeFieldError(w, err)
-			return
-		}
-		var from time.Time
-		if vj.From != nil {
-			from = vj.From.UTC()
-		}
-		if i > 0 && (from.IsZero() || !from.After(pl.Versions[i-1].From)) {
-			writeFieldError(w, &fieldError{f + ".from", "must be after the previous version's from: versions are listed oldest first"})
-			return
-		}
-		pl.Versions = append(pl.Versions, plan.NewVersion(b.ID, from, t))
+	pl, err := buildPlan(&b)
+	if err != nil {
+		writeFieldError(w, err)
+		return
 	}
 	if err := p.live.AddPlan(pl); err != nil {
 		// Assignments already made may no longer fit (a first version moved later).
 		writeError(w, http.StatusConflict, "conflict", err.Error())
 		return
 	}
+	if !p.save(w, r, store.PlanDocPlan, pl.Name, b) {
+		return
+	}
 	p.h.changed()
 	p.h.log.Info("plan saved", "plan", pl.Name, "versions", len(pl.Versions))
 	saved, _ := p.live.Load().Plan(pl.Name)
 	writeJSON(w, http.StatusCreated, p.planOut(saved))
+}
+
+// buildPlan checks a posted plan and builds it; the same checks run when a
+// stored one is replayed at start-up (LoadPlans).
+func buildPlan(b *planJSON) (plan.Plan, error) {
+	if err := checkName("id", b.ID); err != nil {
+		return plan.Plan{}, err
+	}
+	if len(b.Versions) == 0 {
+		return plan.Plan{}, &fieldError{"versions", "at least one version is required, such as [{\"markup\": \"+25%\"}]"}
+	}
+	pl := plan.Plan{Name: b.ID}
+	for i := range b.Versions {
+		vj := &b.Versions[i]
+		f := "versions[" + strconv.Itoa(i) + "]"
+		if vj.ID != "" {
+			return plan.Plan{}, &fieldError{f + ".id", "is output only: ids are derived from the terms"}
+		}
+		t, err := vj.terms(f)
+		if err != nil {
+			return plan.Plan{}, err
+		}
+		var from time.Time
+		if vj.From != nil {
+			from = vj.From.UTC()
+		}
+		if i > 0 && (from.IsZero() || !from.After(pl.Versions[i-1].From)) {
+			return plan.Plan{}, &fieldError{f + ".from", "must be after the previous version's from: versions are listed oldest first"}
+		}
+		pl.Versions = append(pl.Versions, plan.NewVersion(b.ID, from, t))
+	}
+	return pl, nil
+}
+
+// save stores what the API accepted, so that it outlives a restart. When the
+// store refuses, the change is in force on this replica only, and the answer
+// says so rather than pretending it was kept.
+func (p *planAPI) save(w http.ResponseWriter, r *http.Request, kind, name string, doc any) bool {
+	if p.h.planDocs == nil {
+		return true
+	}
+	b, err := json.Marshal(doc)
+	if err == nil {
+		err = p.h.planDocs.SavePlanDoc(r.Context(), store.PlanDoc{Kind: kind, Name: name, Doc: string(b)})
+	}
+	if err != nil {
+		p.h.log.Error("plan change not stored: in force on this replica until it restarts", "kind", kind, "name", name, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable",
+			"The "+kind+" is in force on this replica but could not be stored, so a restart would lose it: retry.")
+		return false
+	}
+	return true
+}
+
+// LoadPlans puts the plans and assignments stored through the admin API back
+// in force, through the same checks the API made. One that no longer fits
+// (the config now has a plan of that name, say) is logged and skipped, not
+// dropped: it stays in the store.
+func LoadPlans(ctx context.Context, docs store.AdminPlans, live *plan.Live, log *slog.Logger) error {
+	ds, err := docs.PlanDocs(ctx)
+	if err != nil {
+		return fmt.Errorf("admin: load plans: %w", err)
+	}
+	for _, d := range ds {
+		switch d.Kind {
+		case store.PlanDocPlan:
+			var b planJSON
+			err = json.Unmarshal([]byte(d.Doc), &b)
+			if err == nil && live.IsBase(b.ID) {
+				err = fmt.Errorf("the config now has a plan %q", b.ID)
+			}
+			if err == nil {
+				var pl plan.Plan
+				if pl, err = buildPlan(&b); err == nil {
+					err = live.AddPlan(pl)
+				}
+			}
+		case store.PlanDocAssignment:
+			var b assignmentJSON
+			if err = json.Unmarshal([]byte(d.Doc), &b); err == nil {
+				err = live.Assign(b.assignment())
+			}
+		}
+		if err != nil {
+			log.Error("stored plan change not put back in force", "kind", d.Kind, "name", d.Name, "err", err)
+			err = nil
+		}
+	}
+	return nil
 }
 
 // tenantExists checks the tenant against the store when there is one.
@@ -341,13 +424,11 @@ func (p *planAPI) assign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := p.h.now().UTC()
-	a := plan.Assignment{Tenant: id, Plan: b.Plan, From: now, Experiment: b.Experiment, Arm: b.Arm}
-	if b.From != nil {
-		a.From = b.From.UTC()
+	b.Tenant = id
+	if b.From == nil {
+		b.From = &now // stored as made: a replay must not move it to its own now
 	}
-	if b.To != nil {
-		a.To = b.To.UTC()
-	}
+	a := b.assignment()
 	if _, known := p.live.Load().Plan(b.Plan); !known {
 		writeFieldError(w, &fieldError{"plan", "unknown plan " + strconv.Quote(b.Plan)})
 		return
@@ -359,6 +440,9 @@ func (p *planAPI) assign(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeFieldError(w, err)
 		}
+		return
+	}
+	if !p.save(w, r, store.PlanDocAssignment, id+"|"+a.Plan+"|"+a.From.Format(time.RFC3339Nano), b) {
 		return
 	}
 	if cur, ok := p.live.Load().Assignment(id, now); ok && p.h.keys != nil && t.Plan != cur.Plan {

@@ -42,6 +42,12 @@ func (g *Gateway) openBooks(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
+	// Plans made through the admin API, before any event is rated: the
+	// journal's tail is booked at the plans it was charged under.
+	if err := admin.LoadPlans(ctx, g.Store, g.Plans, g.log); err != nil {
+		g.Store.Close()
+		return fmt.Errorf("gateway: %w", err)
+	}
 	sync, err := journal.ParseSync(c.Journal.Fsync)
 	if err != nil {
 		g.Store.Close()
@@ -167,6 +173,7 @@ func (g *Gateway) listenAdmin() error {
 			Targets:     g.targetStatuses,
 			Catalog:     g.focusCatalog(),
 			Plans:       g.Plans,
+			PlanDocs:    g.Store,
 			Budgets:     spendSource{g}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

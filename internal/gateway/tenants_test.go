@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/switchyard/switchyard/internal/store"
 	"io"
 	"log/slog"
 	"net/http"
@@ -448,4 +449,55 @@ func TestTenantKeysSurviveReload(t *testing.T) {
 	if code := chatWith(t, g, secret); code != "api_key_revoked" {
 		t.Errorf("revoked after reloads: %q", code)
 	}
+}
+
+// TestAdminPlansSurviveRestart: a plan and an assignment made through the
+// admin API are in force again after the gateway restarts on the same
+// store, and the tenant is still charged at that plan.
+func TestAdminPlansSurviveRestart(t *testing.T) {
+	const token = "admin-token-plans"
+	emu := startEmu(t, emulate.OpenAI, emulate.Knobs{})
+	dir := t.TempDir()
+	mk := func() *config.Config {
+		c := baseConfig([]config.Provider{providerFor("cloud", emulate.OpenAI, emu.URL)},
+			config.Model{Name: "chat", Deployments: []config.Deployment{deployment("cloud", "native-model")}})
+		c.Admin.Token, c.DataDir = token, dir
+		return c
+	}
+	g, _, stop := startLogged(t, mk())
+	tid := mustAdmin(t, g, token, 201, "POST", "/admin/v1/tenants", `{"name":"acme"}`)["id"].(string)
+	mustAdmin(t, g, token, 201, "POST", "/admin/v1/plans", `{"id":"double","versions":[{"markup":"+100%"},{"from":"2030-01-01T00:00:00Z","markup":"+50%"}]}`)
+	made := mustAdmin(t, g, token, 201, "POST", "/admin/v1/tenants/"+tid+"/plan", `{"plan":"double","experiment":"x","arm":"b"}`)
+	planBefore := mustAdmin(t, g, token, 200, "GET", "/admin/v1/plans/double", "")
+	stop()
+
+	g2, _, _ := startLogged(t, mk())
+	planAfter := mustAdmin(t, g2, token, 200, "GET", "/admin/v1/plans/double", "")
+	if fmt.Sprint(planAfter) != fmt.Sprint(planBefore) {
+		t.Errorf("after a restart the plan is\n%v\nwas\n%v", planAfter, planBefore)
+	}
+	cur := mustAdmin(t, g2, token, 200, "GET", "/admin/v1/tenants/"+tid+"/plan", "")["current"]
+	if fmt.Sprint(cur) != fmt.Sprint(made) {
+		t.Errorf("after a restart the tenant's plan is %v, was assigned %v", cur, made)
+	}
+	// Charged at it: a request's revenue is twice its cost.
+	key := mustAdmin(t, g2, token, 201, "POST", "/admin/v1/tenants/"+tid+"/keys", `{"name":"ci"}`)["key"].(string)
+	if code := chatWith(t, g2, key); code != "" {
+		t.Fatalf("request with the tenant's key: %s", code)
+	}
+	eventually(t, "the request booked", func() bool {
+		rows, err := g2.Store.Books(context.Background(), store.BooksQuery{GroupBy: []string{"tenant"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Group["tenant"] == tid && r.Requests == 1 {
+				if r.Revenue != 2*r.Cost || r.Cost == 0 {
+					t.Fatalf("revenue %s for cost %s, want twice (plan double, +100%%)", r.Revenue, r.Cost)
+				}
+				return true
+			}
+		}
+		return false
+	})
 }
