@@ -55,12 +55,15 @@ do
     if cur - h >= nslots or sum <= 0 then
       win.reset, win.wv = true, 0
     else
-      for j = h + 1, cur do
-        local fj = f(j - nslots)
-        local x = redis.call('HGET', key, fj)
-        if x then
-          sum = sum - tonumber(x)
-          win.gone[#win.gone + 1] = fj
+      -- The slots that left the window since the head last moved, read
+      -- in one call: a key idle for a few seconds has skipped several.
+      local old = {}
+      for j = h + 1, cur do old[#old + 1] = f(j - nslots) end
+      local xs = redis.call('HMGET', key, unpack(old))
+      for k = 1, #old do
+        if xs[k] then
+          sum = sum - tonumber(xs[k])
+          win.gone[#win.gone + 1] = old[k]
         end
       end
       win.sum = sum
