@@ -65,9 +65,9 @@ var reserveLib string
 // reserveScript is Reserve: every budget checked, then held on all or none.
 var reserveScript = redis.NewScript(reserveLib + `
 local now = budget.clock()
-local refused = budget.check(KEYS, ARGV, now)
+local refused = budget.check(KEYS, 0, ARGV, 0, now)
 if refused then return refused end
-budget.hold(KEYS, ARGV, now)
+budget.hold(KEYS, 0, ARGV, 0, now)
 return {1, 0, 0, 0, now}
 `)
 

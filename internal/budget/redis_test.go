@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -154,5 +155,45 @@ func TestRedisAlertsOnceAcrossReplicas(t *testing.T) {
 		if n := a1.got[th] + a2.got[th]; n != 1 {
 			t.Errorf("%d%% alert sent %d times across two replicas, want once", th, n)
 		}
+	}
+}
+
+// TestRedisBooksExpire: a book's hold hash and hold zset always carry an
+// expiry that outlives their holds, also when the zset emptied (Redis
+// deletes it) and a later hold made it anew.
+func TestRedisBooksExpire(t *testing.T) {
+	dial, prefix := testRedis(t)
+	c := dial()
+	r := NewRedis(c, prefix, nil)
+	ctx := context.Background()
+	b := []Budget{{Scope: "key:k", Limit: money.PerDollar, Period: mustPeriod(t, "day", ""), Hard: true}}
+	k := b[0].book().redisKey()
+	h, z := r.holdKeys(k)
+	ttl := 15 * time.Minute
+	check := func(when string, wantZ bool) {
+		t.Helper()
+		for _, key := range []string{h, z} {
+			if key == z && !wantZ {
+				if n := c.Exists(ctx, z).Val(); n != 0 {
+					t.Errorf("%s: %s still exists with no hold in it", when, key)
+				}
+				continue
+			}
+			got := c.PTTL(ctx, key).Val()
+			if got < ttl {
+				t.Errorf("%s: %s expires in %v, want at least the hold TTL %v", when, key, got, ttl)
+			}
+		}
+	}
+	for i := range 3 {
+		res, ref, err := r.Reserve(ctx, b, cent, ttl, time.Now())
+		if err != nil || ref != nil {
+			t.Fatal(ref, err)
+		}
+		check(fmt.Sprintf("hold %d", i), true)
+		if err := r.Settle(ctx, res, cent); err != nil {
+			t.Fatal(err)
+		}
+		check(fmt.Sprintf("after settling hold %d", i), false)
 	}
 }

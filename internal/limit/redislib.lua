@@ -1,13 +1,16 @@
 -- Sliding windows over Redis hashes: the same rules as window.go. This file
 -- is a library: it defines the local table `limit`, and a script built from
--- it (redis.lua here, the joint admission of internal/admit/redisadmit) calls
--- it with its own slices of KEYS and ARGV. Everything is local: Redis forbids
--- a script to create globals.
+-- it (redis.lua here, the joint admission of internal/admit/redisadmit) passes
+-- KEYS and ARGV with the offsets where its part starts (ko, ao: keys[ko + 1]
+-- is its first key, a[ao + 1] its first argument) and its number of keys,
+-- so nothing is copied. Everything is local: Redis forbids a script to create
+-- globals.
 --
 -- A window key holds fields h (head slot), s (sum), l (last charged slot)
 -- and one field per slot with usage ("%d" of the slot number).
 --
--- Admission (limit.check, then limit.finish):
+-- Admission (limit.check(keys, ko, a, ao, nkeys [, server_us]), then
+-- limit.finish):
 --   keys = 3 per scope (requests, tokens, concurrency windows).
 --   a    = "admit", now_us (0: server TIME), slot_us, n, lease_us, lease_n,
 --          tokens, then rpm, tpm, concurrent per scope.
@@ -15,7 +18,7 @@
 --   (1 requests, 2 tokens, 3 concurrent), retry_us (-1: too large),
 --   limit_req, rem_req, reset_req_us, limit_tok, rem_tok, reset_tok_us, then
 --   per scope the token slot and the lease slot charged (-1: none).
--- Settlement (limit.settle):
+-- Settlement (limit.settle(keys, ko, a, ao, nkeys)):
 --   keys = 2 per scope (tokens, concurrency windows).
 --   a    = "settle", now_us, slot_us, n, lease_us, lease_n, delta tokens,
 --          then token slot and lease slot per scope. Returns 1.
@@ -23,15 +26,19 @@ local limit = {}
 do
   local now, slotw, n, leasew, leasen
 
-  -- setup reads the arguments every call shares.
-  local function setup(a)
-    now = tonumber(a[2])
+  -- setup reads the arguments every call shares. A now_us of 0 means
+  -- server time: server_us when the caller has read TIME already.
+  local function setup(a, ao, server_us)
+    now = tonumber(a[ao + 2])
     if now == 0 then
-      local t = redis.call('TIME')
-      now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+      now = server_us
+      if not now then
+        local t = redis.call('TIME')
+        now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+      end
     end
-    slotw, n = tonumber(a[3]), tonumber(a[4])
-    leasew, leasen = tonumber(a[5]), tonumber(a[6])
+    slotw, n = tonumber(a[ao + 3]), tonumber(a[ao + 4])
+    leasew, leasen = tonumber(a[ao + 5]), tonumber(a[ao + 6])
   end
 
   local function f(j) return string.format('%d', j) end
@@ -129,14 +136,14 @@ do
   end
 
   -- settle refunds or adds tokens and gives back concurrency leases.
-  function limit.settle(keys, a)
-    setup(a)
-    local delta = tonumber(a[7])
-    local nscopes = #keys / 2
+  function limit.settle(keys, ko, a, ao, nkeys)
+    setup(a, ao)
+    local delta = tonumber(a[ao + 7])
+    local nscopes = nkeys / 2
     for i = 1, nscopes do
-      local tslot, lslot = tonumber(a[7 + 2 * i - 1]), tonumber(a[7 + 2 * i])
+      local tslot, lslot = tonumber(a[ao + 7 + 2 * i - 1]), tonumber(a[ao + 7 + 2 * i])
       if tslot >= 0 and delta ~= 0 then
-        local win = open(keys[2 * i - 1], slotw, n, tslot)
+        local win = open(keys[ko + 2 * i - 1], slotw, n, tslot)
         if delta > 0 then
           add(win, delta)
           save(win)
@@ -150,7 +157,7 @@ do
         end
       end
       if lslot >= 0 then
-        local win = open(keys[2 * i], leasew, leasen, lslot)
+        local win = open(keys[ko + 2 * i], leasew, leasen, lslot)
         if win.exists and not win.reset and lslot > win.h - leasen and lslot <= win.h and win.wv > 0 then
           win.inc[win.wf] = -1
           win.sum = win.sum - 1
@@ -164,9 +171,9 @@ do
   -- check reads every scope's windows and decides, writing nothing: a
   -- caller may still drop the admission (a budget refusing) and leave no
   -- trace.
-  function limit.check(keys, a)
-    setup(a)
-    local st = {tokens = tonumber(a[7]), nscopes = #keys / 3, wins = {}, refused = 0, which = 0, retry = -2, toolarge = false}
+  function limit.check(keys, ko, a, ao, nkeys, server_us)
+    setup(a, ao, server_us)
+    local st = {tokens = tonumber(a[ao + 7]), nscopes = nkeys / 3, wins = {}, refused = 0, which = 0, retry = -2, toolarge = false}
     local function refuse(i, kind, us)
       if us < 0 then
         if not st.toolarge then st.refused, st.which, st.retry, st.toolarge = i, kind, -1, true end
@@ -175,18 +182,18 @@ do
       if not st.toolarge and us > st.retry then st.refused, st.which, st.retry = i, kind, us end
     end
     for i = 1, st.nscopes do
-      local rpm, tpm, conc = tonumber(a[7 + 3 * i - 2]), tonumber(a[7 + 3 * i - 1]), tonumber(a[7 + 3 * i])
+      local rpm, tpm, conc = tonumber(a[ao + 7 + 3 * i - 2]), tonumber(a[ao + 7 + 3 * i - 1]), tonumber(a[ao + 7 + 3 * i])
       local ws = {rpm = rpm, tpm = tpm, conc = conc}
       if rpm > 0 then
-        ws.r = open(keys[3 * i - 2], slotw, n)
+        ws.r = open(keys[ko + 3 * i - 2], slotw, n)
         if ws.r.sum + 1 > rpm then refuse(i, 1, wait(ws.r, 1, rpm)) end
       end
       if tpm > 0 then
-        ws.t = open(keys[3 * i - 1], slotw, n)
+        ws.t = open(keys[ko + 3 * i - 1], slotw, n)
         if ws.t.sum + st.tokens > tpm then refuse(i, 2, wait(ws.t, st.tokens, tpm)) end
       end
       if conc > 0 then
-        ws.c = open(keys[3 * i], leasew, leasen)
+        ws.c = open(keys[ko + 3 * i], leasew, leasen)
         if ws.c.sum + 1 > conc then refuse(i, 3, 1000000) end
       end
       st.wins[i] = ws

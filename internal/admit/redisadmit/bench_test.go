@@ -16,8 +16,24 @@ import (
 // budget, under a tenant with both (four scopes), on the Redis under test:
 // the joint script against the two scripts it replaced ("split"). It reports
 // the admission's p50 and p99 and Redis round trips per admission (counted
-// by the client hook); each admission is settled before the next.
+// by the client hook); each admission is settled before the next. "ping"
+// is the floor: one PING round trip on the same client.
 func BenchmarkAdmit(b *testing.B) {
+	b.Run("ping", func(b *testing.B) {
+		c, _ := client(b, sharedAddr(b))
+		ctx := context.Background()
+		lat := make([]time.Duration, 0, b.N)
+		for b.Loop() {
+			t0 := time.Now()
+			if err := c.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	})
 	for _, mode := range []string{"joint", "split"} {
 		b.Run(mode, func(b *testing.B) {
 			addr := sharedAddr(b)

@@ -13,18 +13,18 @@
 --   1 (a limit refused): limit.finish's reply, nothing taken;
 --   2 (a budget refused): budget.check's refusal, nothing taken.
 local nlk, nla, nbk = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local lk, la, bk, ba = {}, {}, {}, {}
-for i = 1, nlk do lk[i] = KEYS[i] end
-for i = 1, nbk do bk[i] = KEYS[nlk + i] end
-for i = 1, nla do la[i] = ARGV[3 + i] end
-for i = 4 + nla, #ARGV do ba[#ba + 1] = ARGV[i] end
+local lao, bao = 3, 3 + nla -- where each half's arguments start
+
+-- One TIME for both halves.
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now -- budget.clock's milliseconds, when there are budgets
 
 -- Check: budget.check reaps expired holds (which changes no answer) and
 -- limit.check writes nothing.
-local now
 if nbk > 0 then
-  now = budget.clock()
-  local refused = budget.check(bk, ba, now)
+  now = math.floor(now_us / 1000)
+  local refused = budget.check(KEYS, nlk, ARGV, bao, now)
   if refused then
     table.insert(refused, 1, 2)
     return refused
@@ -32,7 +32,7 @@ if nbk > 0 then
 end
 local st
 if nlk > 0 then
-  st = limit.check(lk, la)
+  st = limit.check(KEYS, 0, ARGV, lao, nlk, now_us)
   if st.refused ~= 0 then
     local out = limit.finish(st) -- refused: charges nothing
     table.insert(out, 1, 1)
@@ -46,7 +46,7 @@ if st then
   for _, v in ipairs(limit.finish(st)) do out[#out + 1] = v end
 end
 if now then
-  budget.hold(bk, ba, now)
+  budget.hold(KEYS, nlk, ARGV, bao, now)
   for _, v in ipairs({1, 0, 0, 0, now}) do out[#out + 1] = v end
 end
 return out
