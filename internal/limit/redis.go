@@ -31,8 +31,10 @@ const DefaultPrefix = "sy:{limit}:"
 // Redis is the cluster Limiter: every replica pointing at the same Redis
 // shares one set of windows. Admit and Settle each take one round trip (one
 // script across all scopes), and time is Redis server time, so replicas with
-// skewed clocks still agree. Keys expire a little after their window, so idle
-// scopes leave nothing behind.
+// skewed clocks still agree. Each scope is one hash (prefix + scope name)
+// holding its three windows; it expires a little after its longest window
+// (the concurrency leases' when it has them), so idle scopes leave nothing
+// behind.
 //
 // Give the client short timeouts and few retries (ClientOptions does): a
 // limiter that waits seconds for a dead Redis holds every request as long.
@@ -114,12 +116,12 @@ func (r *Redis) Settle(ctx context.Context, t Ticket, actual int64) error {
 		return nil
 	}
 	delta := actual - t.tokens
-	keys := make([]string, 0, 2*t.n)
+	keys := make([]string, 0, t.n)
 	args := r.common("settle", delta)
 	work := false
 	for i := 0; i < t.n; i++ {
 		c := t.at(i)
-		keys = append(keys, r.prefix+c.scope+":t", r.prefix+c.scope+":c")
+		keys = append(keys, r.prefix+c.scope)
 		args = append(args, c.tokSlot, c.concSlot)
 		work = work || c.concSlot >= 0 || (c.tokSlot >= 0 && delta != 0)
 	}

@@ -23,18 +23,19 @@ type AdmitPlan struct {
 	idx  []int // scopes by name, deduplicated: the order of Keys
 }
 
-// Plan lays out a's admission for the script: three window keys per scope
-// (deduplicated, in name order) and the arguments of an "admit" call.
+// Plan lays out a's admission for the script: one key per scope
+// (deduplicated, in name order; the hash of its three windows) and the
+// arguments of an "admit" call.
 func (r *Redis) Plan(a *Ask) AdmitPlan {
 	idx := make([]int, 0, len(a.Scopes))
 	for i := range a.Scopes {
 		idx = insertScope(idx, a.Scopes, i)
 	}
-	keys := make([]string, 0, 3*len(idx))
+	keys := make([]string, 0, len(idx))
 	args := r.common("admit", a.Tokens)
 	for _, i := range idx {
 		s := &a.Scopes[i]
-		keys = append(keys, r.prefix+s.Name+":r", r.prefix+s.Name+":t", r.prefix+s.Name+":c")
+		keys = append(keys, r.prefix+s.Name)
 		args = append(args, s.Limits.RPM, s.Limits.TPM, s.Limits.Concurrent)
 	}
 	return AdmitPlan{Keys: keys, Args: args, ask: a, idx: idx}

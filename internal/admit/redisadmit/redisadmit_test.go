@@ -62,7 +62,7 @@ func held(t *testing.T, r *rig, who *access.Principal) (key, tenant budget.Statu
 // does not exist: nothing was ever charged to it).
 func windowSum(t *testing.T, c *redis.Client, prefix, scope, kind string) string {
 	t.Helper()
-	v, err := c.HGet(context.Background(), prefix+"l:"+scope+":"+kind, "s").Result()
+	v, err := c.HGet(context.Background(), prefix+"l:"+scope, kind+"s").Result()
 	if errors.Is(err, redis.Nil) {
 		return ""
 	}
