@@ -26,7 +26,9 @@ import (
 // Keys, under the prefix, per scope and period ("book"):
 //
 //	h:<book>              hash: "held" (sum of live holds) and "h<id>" → amount
-//	z:<book>              zset: hold id → expiry in Redis-clock milliseconds
+//	z:<book>              zset: hold id → expiry in Redis-clock milliseconds,
+//	                      and "_" → +inf, which keeps it (and its expiry) alive
+//	                      between holds
 //	s:<book>:<bucket>     string: settled spend of one bucket, nano-dollars
 //	a:<book>:<window>:<t> string: alert t% sent for the window (SET NX)
 //

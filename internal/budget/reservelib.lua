@@ -63,9 +63,11 @@ do
       -- expired. The expiry is pushed out only once it has run down by half
       -- an hour, so a busy book is not given a new one on every request,
       -- and it always outlives the holds in it by at least that. The zset
-      -- is the one to ask: Redis deletes it when its last hold goes, and
-      -- ZADD then makes a new one without an expiry.
+      -- is the one to ask, and it keeps a member "_" scored +inf (never
+      -- reaped): without it Redis deletes the zset when its last hold goes,
+      -- and the next ZADD makes a new one without an expiry.
       if redis.call('PTTL', z) < keep - 1800000 then
+        redis.call('ZADD', z, '+inf', '_')
         redis.call('PEXPIRE', h, keep)
         redis.call('PEXPIRE', z, keep)
       end
