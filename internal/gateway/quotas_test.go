@@ -189,7 +189,13 @@ func TestDeploymentQuotaRedisDown(t *testing.T) {
 	ownRedis(t, addr)
 	for i, g := range gs {
 		eventually(t, "the quota is shared again", func() bool { return quotasDown(g) == 0 })
-		eventually(t, "the cluster counts what both sent", func() bool { return quotaUsed(g, name) == 2*rpm })
+		eventually(t, "the cluster counts what both sent", func() bool {
+			if u := quotaUsed(g, name); u != 2*rpm {
+				t.Logf("replica %d: the cluster's count is %d, want %d", i, u, 2*rpm)
+				return false
+			}
+			return true
+		})
 		if !strings.Contains(logs[i].String(), "deployment quotas: cluster reachable again") {
 			t.Errorf("replica %d did not log the recovery", i)
 		}

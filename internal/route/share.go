@@ -67,6 +67,12 @@ type QuotaWindow struct {
 	// Total is set by the QuotaSharer: the cluster's counts of the two
 	// minutes after adding Add.
 	Total [2]int64
+	// Mine is set by the QuotaSharer: the part of Total the cluster holds
+	// from this replica. Less than the replica counted means the cluster
+	// lost counts (a Redis restarted empty): the rest is added again at
+	// the next exchange. Total alone cannot tell, since the other
+	// replicas' counts can make up for what was lost from this one.
+	Mine [2]int64
 	// Lease is set by the QuotaSharer: how much more this replica may count
 	// until its next exchange.
 	Lease int64
@@ -78,7 +84,8 @@ type QuotaWindow struct {
 
 // A QuotaSharer exchanges quota windows with the other replicas of a
 // cluster. For each window, atomically: it adds Add to the cluster's count
-// of each of the two minutes and sets Total to the sums; it drops the leases
+// of each of the two minutes, and to this replica's part of it, and sets
+// Total and Mine to the sums; it drops the leases
 // of other replicas that have lapsed; and it grants this replica's Lease
 // (replacing its previous one, which the counts just added have used) out
 // of free = Limit − (Total[1] + Weight × Total[0]) − the other replicas'
@@ -189,9 +196,9 @@ func (s *slidingMinute) snapshot(name, kind string, limit, now int64) QuotaWindo
 // apply takes the cluster's verdict on the window's exchange.
 func (s *slidingMinute) apply(qw *QuotaWindow, until int64) {
 	for i, m := range [2]int64{qw.Minute - 1, qw.Minute} {
-		// The cluster holding less than this replica added means Redis lost
-		// data (a restart): what it lacks is added again next time.
-		s.ex.pushed[m&1] = pack(m, min(qw.had[i], qw.Total[i]))
+		// The cluster holding less from this replica than it counted means
+		// Redis lost data (a restart): what it lacks is added again next time.
+		s.ex.pushed[m&1] = pack(m, min(qw.had[i], qw.Mine[i]))
 		s.peers[m&1].Store(pack(m, qw.Total[i]-qw.had[i]))
 	}
 	// The allowance before the lease, so that a request seeing the lease

@@ -51,7 +51,8 @@ func (r replica) Share(_ context.Context, at time.Time, hold time.Duration, ws [
 		for j, m := range [2]int64{w.Minute - 1, w.Minute} {
 			k := win + ":" + time.Unix(m*60, 0).UTC().Format(time.RFC3339)
 			c.counts[k] += w.Add[j]
-			w.Total[j] = c.counts[k]
+			c.counts[k+"@"+r.id] += w.Add[j]
+			w.Total[j], w.Mine[j] = c.counts[k], c.counts[k+"@"+r.id]
 		}
 		ls := c.leases[win]
 		if ls == nil {
@@ -76,6 +77,13 @@ func (r replica) Share(_ context.Context, at time.Time, hold time.Duration, ws [
 		ls[r.id] = lease{w.Lease, now + int64(hold)}
 	}
 	return nil
+}
+
+// lose forgets every count and lease, as a Redis restarted empty does.
+func (c *memCluster) lose() {
+	c.mu.Lock()
+	c.counts, c.leases = map[string]int64{}, map[string]map[string]lease{}
+	c.mu.Unlock()
 }
 
 func (c *memCluster) setDown(down bool) {
@@ -302,6 +310,53 @@ func TestSharedQuotaFallsBack(t *testing.T) {
 	clk.advance(2 * time.Second)
 	if n := tabs[0].LocalQuotas(clk.now); n != 1 {
 		t.Errorf("%d windows local after the hold, want 1", n)
+	}
+}
+
+// TestSharedQuotaRecountsAfterLoss: when the cluster loses its counts (a
+// Redis restarted empty), each replica adds again what the cluster no longer
+// holds from it, even when another replica's re-added counts make the total
+// look whole to it: 3 + 6 sent before the loss are 9 again after it, not 6.
+func TestSharedQuotaRecountsAfterLoss(t *testing.T) {
+	c := newMemCluster()
+	tabs, sh, clk := replicas(t, c, 2, strings.Replace(sharedModel, "rpm: 600, tpm: 1000000", "rpm: 10", 1))
+	exchange := func(r int) {
+		t.Helper()
+		if _, err := tabs[r].ShareQuotas(context.Background(), sh[r], time.Second, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exchange(0)
+	exchange(1)
+	for i, r := range []int{0, 0, 0, 1, 1, 1, 1, 1, 1} { // a 3, b 6
+		// A lease may be held by the other replica: exchange by turns
+		// until this one is granted room.
+		for try := 0; !sendTo(t, tabs[r], 10, 5); try++ {
+			if try == 20 {
+				t.Fatalf("request %d to replica %c refused after 20 exchanges", i, 'a'+r)
+			}
+			clk.advance(100 * time.Millisecond)
+			exchange(r ^ 1)
+			exchange(r)
+		}
+	}
+	exchange(0)
+	exchange(1)
+	c.lose()
+	// a finds the loss and adds its 3 again before b's first exchange: b
+	// then sees a total of 3, below its own 6, but not that all 6 are gone.
+	exchange(0)
+	clk.advance(100 * time.Millisecond)
+	exchange(0)
+	for range 3 {
+		clk.advance(100 * time.Millisecond)
+		exchange(1)
+		exchange(0)
+	}
+	for r := range tabs {
+		if st := deployment(t, tabs[r], "cloud").Stats(clk.now); st.RPM != 9 {
+			t.Errorf("replica %c: the cluster counts %d requests after the loss, want the 9 sent", 'a'+r, st.RPM)
+		}
 	}
 }
 

@@ -72,16 +72,17 @@ func (r *Redis) Share(ctx context.Context, at time.Time, hold time.Duration, ws 
 	}
 	for i, c := range cmds {
 		v, err := c.Int64Slice()
-		if err != nil || len(v) != 3 {
+		if err != nil || len(v) != 5 {
 			return fmt.Errorf("clusterquota: %s %s: bad reply %v: %w", ws[i].Deployment, ws[i].Kind, v, errors.Join(err, errReply))
 		}
 		ws[i].Total = [2]int64{v[0], v[1]}
 		ws[i].Lease = v[2]
+		ws[i].Mine = [2]int64{v[3], v[4]}
 	}
 	return nil
 }
 
-var errReply = errors.New("want three integers")
+var errReply = errors.New("want five integers")
 
 // exchange pipelines one script per window.
 func (r *Redis) exchange(ctx context.Context, at time.Time, hold time.Duration, ws []route.QuotaWindow) ([]*redis.Cmd, error) {
@@ -91,7 +92,8 @@ func (r *Redis) exchange(ctx context.Context, at time.Time, hold time.Duration, 
 	for i := range ws {
 		w := &ws[i]
 		base := r.prefix + w.Deployment + ":" + w.Kind + ":"
-		keys := []string{base + strconv.FormatInt(w.Minute-1, 10), base + strconv.FormatInt(w.Minute, 10), base + "leases"}
+		prev, cur := base+strconv.FormatInt(w.Minute-1, 10), base+strconv.FormatInt(w.Minute, 10)
+		keys := []string{prev, cur, base + "leases", prev + ":by", cur + ":by"}
 		cmds[i] = script.EvalSha(ctx, pipe, keys, r.id, w.Limit, w.Add[0], w.Add[1], w.Want,
 			strconv.FormatFloat(w.Weight, 'f', 6, 64), now, ms, int64(countTTL/time.Second))
 	}

@@ -4,6 +4,9 @@
 --
 -- KEYS[1], KEYS[2]: the cluster's counts of the previous and this minute
 -- KEYS[3]: the leases, a hash of replica id -> "amount:lapse_ms"
+-- KEYS[4], KEYS[5]: each replica's part of KEYS[1] and KEYS[2], a hash of
+--       replica id -> count, so that a replica can tell when Redis lost
+--       what it had added (a restart) and add it again
 -- ARGV: id, limit, add_prev, add_cur, want, weight (of the previous
 --       minute), now_ms, hold_ms, count_ttl_s
 local id = ARGV[1]
@@ -14,18 +17,20 @@ local now = tonumber(ARGV[7])
 local hold = tonumber(ARGV[8])
 local ttl = tonumber(ARGV[9])
 
-local function add(key, n)
+local function add(key, by, n)
   n = tonumber(n)
   if n == 0 then
-    return tonumber(redis.call('GET', key) or 0)
+    return tonumber(redis.call('GET', key) or 0), tonumber(redis.call('HGET', by, id) or 0)
   end
   local v = redis.call('INCRBY', key, n)
   redis.call('EXPIRE', key, ttl)
-  return v
+  local mine = redis.call('HINCRBY', by, id, n)
+  redis.call('EXPIRE', by, ttl)
+  return v, mine
 end
 
-local prev = add(KEYS[1], ARGV[3])
-local cur = add(KEYS[2], ARGV[4])
+local prev, mine_prev = add(KEYS[1], KEYS[4], ARGV[3])
+local cur, mine_cur = add(KEYS[2], KEYS[5], ARGV[4])
 
 local others, holders = 0, 0
 local leases = redis.call('HGETALL', KEYS[3])
@@ -55,4 +60,4 @@ elseif free > 0 then
 end
 redis.call('HSET', KEYS[3], id, string.format('%d:%d', grant, now + hold))
 redis.call('PEXPIRE', KEYS[3], hold)
-return {prev, cur, grant}
+return {prev, cur, grant, mine_prev, mine_cur}
