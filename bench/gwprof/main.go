@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -65,7 +66,27 @@ func run(file, profile string) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		// The benchmark is over: write the profile, skip the graceful drain.
+		// The benchmark is over: write the profiles, skip the graceful drain.
+		if profile != "" {
+			return writeHeap(profile + ".heap")
+		}
 		return nil
 	}
+}
+
+// writeHeap writes a heap profile (what is live, and what the run
+// allocated) beside the CPU profile, and prints where the process's memory
+// went by the runtime's account: the peak RSS bench/run reports is this plus
+// what the runtime has not returned to the OS.
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	fmt.Fprintf(os.Stderr, "gwprof: heap in use %d MiB, heap idle %d MiB (released %d MiB), stacks %d MiB, other runtime %d MiB, total from the OS %d MiB\n",
+		m.HeapInuse>>20, m.HeapIdle>>20, m.HeapReleased>>20, m.StackSys>>20, (m.Sys-m.HeapSys-m.StackSys)>>20, m.Sys>>20)
+	return pprof.WriteHeapProfile(f)
 }
