@@ -275,10 +275,10 @@ func admissible(d *Deployment, in Input) (ok, probe bool, why string, until int6
 	}
 	next := (now/minute + 1) * minute
 	if !d.rpm.fits(now, 1, d.Quota.RPM) {
-		return false, false, whyRPM, next
+		return false, false, whyRPM, d.rpm.comeback(now, 1, d.Quota.RPM, next)
 	}
-	if !d.tpm.fits(now, in.PromptTokens+in.OutputTokens, d.Quota.TPM) {
-		return false, false, whyTPM, next
+	if n := in.PromptTokens + in.OutputTokens; !d.tpm.fits(now, n, d.Quota.TPM) {
+		return false, false, whyTPM, d.tpm.comeback(now, n, d.Quota.TPM, next)
 	}
 	switch st, u := d.health.state(now); st {
 	case ejected:

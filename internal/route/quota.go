@@ -153,6 +153,21 @@ func (s *slidingMinute) count(now, n, limit int64) bool {
 	}
 }
 
+// comeback is when a request of n refused at now may fit: when the minute
+// rolls over (next), or, under a lease while the cluster as last seen has
+// room for it, when the lease is renewed: the refusal was this replica's
+// lease running short, not the quota, and the next exchange (due before the
+// lease lapses, at until) grants at least n. A client told to wait for the
+// next minute would wait up to a minute for room that comes in 100 ms.
+func (s *slidingMinute) comeback(now, n, limit, next int64) int64 {
+	if limit > 0 && s.leased(now) && s.used(now)+n <= limit {
+		if u := s.until.Load(); u > now && u < next {
+			return u
+		}
+	}
+	return next
+}
+
 // wanted records a refusal of n for want of lease.
 func (s *slidingMinute) wanted(n int64) {
 	for {

@@ -475,3 +475,48 @@ func BenchmarkRouteLeased(b *testing.B) {
 	}
 	reportCPU(b, cpu)
 }
+
+// TestSharedQuotaRetryAfter: a replica refused because its lease ran short,
+// while the cluster has room, tells the client to come back when its lease
+// is renewed (within the lease's hold), not at the next minute; refused
+// because the cluster is at its quota, at the next minute.
+func TestSharedQuotaRetryAfter(t *testing.T) {
+	c := newMemCluster()
+	tabs, sh, clk := replicas(t, c, 2, strings.Replace(sharedModel, "rpm: 600, tpm: 1000000", "rpm: 10", 1))
+	exchange := func(r int) {
+		t.Helper()
+		if _, err := tabs[r].ShareQuotas(context.Background(), sh[r], time.Second, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retryAt := func(r int) time.Time {
+		t.Helper()
+		var dec Decision
+		if err := tabs[r].Route(&Request{Model: "chat", Constraints: &Constraints{Providers: []string{"az"}}}, &dec); err != nil {
+			t.Fatal(err)
+		}
+		defer dec.Finish(time.Time{})
+		if dec.Next(time.Time{}) != nil {
+			t.Fatalf("replica %c was sent a request it should refuse", 'a'+r)
+		}
+		return dec.RetryAt
+	}
+	clk.now = t0.Add(10 * time.Second) // mid-minute
+	exchange(0)                        // a, alone, holds all ten
+	exchange(1)                        // b is granted none of it
+	if at := retryAt(1); at.IsZero() || at.After(clk.now.Add(time.Second)) {
+		t.Errorf("lease short, cluster with room: retry at %v, want within the lease's hold (by %v)", at, clk.now.Add(time.Second))
+	}
+	for range 10 {
+		if !sendTo(t, tabs[0], 10, 5) {
+			t.Fatal("replica a refused a request within its lease")
+		}
+	}
+	clk.advance(100 * time.Millisecond)
+	exchange(0)
+	exchange(1)
+	next := clk.now.Truncate(time.Minute).Add(time.Minute)
+	if at := retryAt(1); !at.Equal(next) {
+		t.Errorf("cluster at its quota: retry at %v, want the next minute %v", at, next)
+	}
+}
