@@ -3,8 +3,7 @@ package budget
 import (
 	"context"
 	"errors"
-	"net"
-	"os/exec"
+	"github.com/switchyard/switchyard/internal/redistest"
 	"strconv"
 	"sync"
 	"testing"
@@ -13,45 +12,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// startRedis runs a private redis-server on port and waits until it answers.
-func startRedis(t *testing.T, port int) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
-	defer c.Close()
-	for i := 0; i < 200; i++ {
-		if c.Ping(context.Background()).Err() == nil {
-			return cmd
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatal("redis-server did not answer")
-	return nil
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // TestRedisFault stops Redis mid-run: Redis reports ErrUnavailable, a
 // fail-closed Fallback refuses with it, a fail-open one keeps enforcing the
 // budget from local books, and both return to Redis when it comes back,
 // without being rebuilt.
 func TestRedisFault(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not on PATH; install Redis to run the fault test")
-	}
-	port := freePort(t)
-	srv := startRedis(t, port)
+	srv := redistest.Start(t, 0)
+	port := srv.Port()
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), DialTimeout: 200 * time.Millisecond,
 		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
@@ -74,8 +41,7 @@ func TestRedisFault(t *testing.T) {
 		}
 	}
 
-	_ = srv.Process.Kill()
-	_ = srv.Wait()
+	srv.Stop()
 
 	if _, _, err := rds.Reserve(ctx, b, cent, time.Minute, time.Now()); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Redis down: err %v, want ErrUnavailable", err)
@@ -98,7 +64,7 @@ func TestRedisFault(t *testing.T) {
 		t.Fatal("Fallback does not report Redis down")
 	}
 
-	startRedis(t, port)
+	redistest.Start(t, port)
 	for _, f := range []*Fallback{closed, open} {
 		var back bool
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !back; time.Sleep(20 * time.Millisecond) {

@@ -2,15 +2,10 @@ package limit
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
+	"github.com/switchyard/switchyard/internal/redistest"
 	"io"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync"
@@ -21,52 +16,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// testRedis connects to the Redis the tests share, or skips (fails when
-// SWITCHYARD_REQUIRE_SERVICES=1).
-func testRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	addr := os.Getenv("SWITCHYARD_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		msg := fmt.Sprintf("no Redis at %s (%v): run redis-server on 127.0.0.1:6379 or set SWITCHYARD_TEST_REDIS=host:port", addr, err)
-		if os.Getenv("SWITCHYARD_REQUIRE_SERVICES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// testPrefix is a fresh key prefix, deleted when the test ends.
-func testPrefix(t testing.TB, c *redis.Client) string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	p := "sytest:{" + hex.EncodeToString(b) + "}:"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := c.Keys(ctx, p+"*").Result()
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-	})
-	return p
-}
-
 func TestRedisConformance(t *testing.T) {
-	c := testRedis(t)
-	conformance(t, func(t *testing.T, o Options) Limiter { return NewRedis(c, testPrefix(t, c), o) })
+	c := redistest.Shared(t)
+	conformance(t, func(t *testing.T, o Options) Limiter { return NewRedis(c, redistest.Prefix(t, c), o) })
 }
 
 func TestRedisKeysExpire(t *testing.T) {
-	c := testRedis(t)
-	p := testPrefix(t, c)
+	c := redistest.Shared(t)
+	p := redistest.Prefix(t, c)
 	r := NewRedis(c, p, Options{})
 	ctx := context.Background()
 	_, tk, err := r.Admit(ctx, &Ask{Tokens: 10, Scopes: []Scope{{Name: "k", Limits: Limits{RPM: 10, TPM: 100, Concurrent: 3}}}})
@@ -96,7 +53,7 @@ func TestRedisKeysExpire(t *testing.T) {
 // TestRedisReplicasShareOneLimit is the acceptance check: two replicas, a
 // 600 RPM key and 2,000 requests spread over both within a minute.
 func TestRedisReplicasShareOneLimit(t *testing.T) {
-	c := testRedis(t)
+	c := redistest.Shared(t)
 	addr := c.Options().Addr
 	replica := func(p string, o Options) *Redis {
 		rc := redis.NewClient(&redis.Options{Addr: addr}) // its own pool, as another process would have
@@ -112,7 +69,7 @@ func TestRedisReplicasShareOneLimit(t *testing.T) {
 	}
 
 	t.Run("spread evenly over a virtual minute", func(t *testing.T) {
-		p := testPrefix(t, c)
+		p := redistest.Prefix(t, c)
 		clk := newClock()
 		a, b := replica(p, Options{Now: clk.Now}), replica(p, Options{Now: clk.Now})
 		var n int64
@@ -134,7 +91,7 @@ func TestRedisReplicasShareOneLimit(t *testing.T) {
 	})
 
 	t.Run("concurrently in real time on Redis's clock", func(t *testing.T) {
-		p := testPrefix(t, c)
+		p := redistest.Prefix(t, c)
 		a, b := replica(p, Options{}), replica(p, Options{})
 		var n atomic.Int64
 		var wg sync.WaitGroup
@@ -176,57 +133,6 @@ func TestRedisUnreachableIsUnavailable(t *testing.T) {
 	}
 }
 
-// redisServer runs a private redis-server on a free loopback port.
-type redisServer struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-func startRedis(t *testing.T, port int) *redisServer {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("SWITCHYARD_REQUIRE_SERVICES") == "1" {
-			t.Fatal("redis-server not on PATH")
-		}
-		t.Skip("redis-server not on PATH: install Redis to run the fault test")
-	}
-	if port == 0 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	cmd := exec.Command(path, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	cmd.Dir = t.TempDir()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &redisServer{t: t, port: port, cmd: cmd}
-	t.Cleanup(s.stop)
-	c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1})
-	defer c.Close()
-	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
-		if i > 100 {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return s
-}
-
-func (s *redisServer) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
-
-func (s *redisServer) stop() {
-	if s.cmd.ProcessState == nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-	}
-}
-
 // lockedBuffer collects log output from concurrent writers.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -251,8 +157,8 @@ func (quiet) Printf(context.Context, string, ...any) {}
 // ErrUnavailable, fail-open admits under local limits, and both recover
 // without a restart when Redis returns.
 func TestRedisFaults(t *testing.T) {
-	srv := startRedis(t, 0)
-	o, err := ClientOptions("redis://" + srv.addr())
+	srv := redistest.Start(t, 0)
+	o, err := ClientOptions("redis://" + srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +184,7 @@ func TestRedisFaults(t *testing.T) {
 	}
 	_, held, _ := open.Admit(ctx, ask) // in flight while Redis dies
 
-	srv.stop()
+	srv.Stop()
 
 	if _, _, err := closed.Admit(ctx, ask); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("fail-closed with Redis down = %v, want ErrUnavailable", err)
@@ -308,7 +214,7 @@ func TestRedisFaults(t *testing.T) {
 		t.Fatalf("fail-open: degraded=%d outages=%d", open.Degraded(), open.Outages())
 	}
 
-	startRedis(t, srv.port) // back on the same address, empty
+	redistest.Start(t, srv.Port()) // back on the same address, empty
 	for _, f := range []*Fallback{closed, open} {
 		var d Decision
 		var err error
@@ -335,8 +241,8 @@ func TestRedisFaults(t *testing.T) {
 // BenchmarkRedisAdmit measures the Admit round trip on loopback over two
 // scopes and reports its median.
 func BenchmarkRedisAdmit(b *testing.B) {
-	c := testRedis(b)
-	r := NewRedis(c, testPrefix(b, c), Options{})
+	c := redistest.Shared(b)
+	r := NewRedis(c, redistest.Prefix(b, c), Options{})
 	a := &Ask{Tokens: 100, Scopes: []Scope{
 		{Name: "key:k_1", Limits: Limits{RPM: 1 << 40, TPM: 1 << 50, Concurrent: 1 << 20}},
 		{Name: "tenant:t_1", Limits: Limits{RPM: 1 << 40, TPM: 1 << 50}},
@@ -358,8 +264,8 @@ func BenchmarkRedisAdmit(b *testing.B) {
 }
 
 func TestRedisWindowsStayBounded(t *testing.T) {
-	c := testRedis(t)
-	p := testPrefix(t, c)
+	c := redistest.Shared(t)
+	p := redistest.Prefix(t, c)
 	clk := newClock()
 	r := NewRedis(c, p, Options{Now: clk.Now})
 	ctx := context.Background()

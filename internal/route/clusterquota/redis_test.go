@@ -5,10 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/switchyard/switchyard/internal/redistest"
 	"log/slog"
-	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -19,44 +18,6 @@ import (
 	"github.com/switchyard/switchyard/internal/route"
 	"github.com/switchyard/switchyard/internal/wire"
 )
-
-// testRedis connects to the Redis the tests share (SWITCHYARD_TEST_REDIS,
-// default 127.0.0.1:6379), or skips (fails when
-// SWITCHYARD_REQUIRE_SERVICES=1).
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	addr := os.Getenv("SWITCHYARD_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		msg := fmt.Sprintf("no Redis at %s (%v): run redis-server on 127.0.0.1:6379 or set SWITCHYARD_TEST_REDIS=host:port", addr, err)
-		if os.Getenv("SWITCHYARD_REQUIRE_SERVICES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// testPrefix is a fresh key prefix, deleted when the test ends.
-func testPrefix(t *testing.T, c *redis.Client) string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	p := "sytest:{" + hex.EncodeToString(b) + "}:"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if keys, _ := c.Keys(ctx, p+"*").Result(); len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-	})
-	return p
-}
 
 // t0 is a minute boundary; the replicas' virtual clock starts there.
 var t0 = time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
@@ -133,9 +94,9 @@ func (r *replica) rpm(now time.Time) int64 { return r.tab.Deployments()[0].Stats
 // spread over the minute by turns: the replicas together send the quota,
 // 600, not the 1,200 that two replicas enforcing it alone would send.
 func TestRedisSharesQuota(t *testing.T) {
-	c := testRedis(t)
+	c := redistest.Shared(t)
 	clk := &clock{now: t0}
-	rs := replicas(t, 2, quotaConfig(t, "rpm: 600"), clk, c, testPrefix(t, c), nil)
+	rs := replicas(t, 2, quotaConfig(t, "rpm: 600"), clk, c, redistest.Prefix(t, c), nil)
 	ctx := context.Background()
 	sent, turn := 0, 0
 	var next time.Duration
@@ -168,9 +129,9 @@ func TestRedisSharesQuota(t *testing.T) {
 // again after each exchange: never more than the quota in all, and the
 // quota is reached within a couple of seconds of exchanges.
 func TestRedisBurst(t *testing.T) {
-	c := testRedis(t)
+	c := redistest.Shared(t)
 	clk := &clock{now: t0}
-	rs := replicas(t, 2, quotaConfig(t, "rpm: 600"), clk, c, testPrefix(t, c), nil)
+	rs := replicas(t, 2, quotaConfig(t, "rpm: 600"), clk, c, redistest.Prefix(t, c), nil)
 	ctx := context.Background()
 	sent := 0
 	for round := range 20 {
@@ -208,9 +169,9 @@ func TestRedisBurst(t *testing.T) {
 // TestRedisTokens: a 30,000 TPM deployment, requests charged an estimate at
 // dispatch and corrected to 15 actual tokens: the replicas send the quota.
 func TestRedisTokens(t *testing.T) {
-	c := testRedis(t)
+	c := redistest.Shared(t)
 	clk := &clock{now: t0}
-	rs := replicas(t, 2, quotaConfig(t, "tpm: 30000"), clk, c, testPrefix(t, c), nil)
+	rs := replicas(t, 2, quotaConfig(t, "tpm: 30000"), clk, c, redistest.Prefix(t, c), nil)
 	ctx := context.Background()
 	sent := 0
 	for i := range 6000 {
@@ -225,46 +186,6 @@ func TestRedisTokens(t *testing.T) {
 	if tokens := sent * 15; tokens > 30000 || tokens < 29400 {
 		t.Errorf("%d requests of 15 tokens = %d, want the 30,000 TPM (98%%..100%%)", sent, tokens)
 	}
-}
-
-// startRedis runs a private redis-server on addr (host:port; a free port
-// when empty) for a test that stops it; it skips without redis-server
-// (fails under SWITCHYARD_REQUIRE_SERVICES=1).
-func startRedis(t *testing.T, addr string) (string, func()) {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("SWITCHYARD_REQUIRE_SERVICES") == "1" {
-			t.Fatal("redis-server not on PATH")
-		}
-		t.Skip("redis-server not on PATH: install Redis to run the fault test")
-	}
-	if addr == "" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = ln.Addr().String()
-		ln.Close()
-	}
-	host, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(path, "--port", port, "--bind", host, "--save", "", "--appendonly", "no")
-	cmd.Dir = t.TempDir()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop := func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
-	t.Cleanup(stop)
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer c.Close()
-	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
-		if i > 250 {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return addr, stop
 }
 
 // lockedBuffer collects log output from concurrent writers.
@@ -291,7 +212,8 @@ func (quiet) Printf(context.Context, string, ...any) {}
 // returns on the same address, empty, the replicas recover without a
 // restart, and what each sent meanwhile is the cluster's count again.
 func TestRedisDown(t *testing.T) {
-	addr, stop := startRedis(t, "")
+	srv := redistest.Start(t, 0)
+	addr, stop := srv.Addr(), srv.Stop
 	redis.SetLogger(quiet{}) // the client logs every failed dial
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 250 * time.Millisecond,
 		ReadTimeout: 250 * time.Millisecond, WriteTimeout: 250 * time.Millisecond, MaxRetries: 1})
@@ -345,7 +267,7 @@ func TestRedisDown(t *testing.T) {
 		t.Errorf("Redis down: %d sent, want each replica filling its own window (%d)", n, own)
 	}
 
-	startRedis(t, addr)
+	redistest.Start(t, srv.Port())
 	clk.set(t0.Add(2 * time.Second))
 	// The new Redis is empty: the first exchange adds what was sent during
 	// the outage, and finds it lacks the rest; the second adds that.
