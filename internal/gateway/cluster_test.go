@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/switchyard/switchyard/internal/redistest"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -438,36 +438,18 @@ func TestHangUpReleasesHolds(t *testing.T) {
 	}
 }
 
-// ownRedis runs a private redis-server on addr (host:port) for a test that
-// stops it; it skips, or fails under SWITCHYARD_REQUIRE_SERVICES=1, without
-// redis-server on PATH. stop kills it; it is also stopped at cleanup.
+// ownRedis runs a private redis-server on addr (127.0.0.1:port) for a test
+// that stops it (redistest.Start: it skips, or fails under
+// SWITCHYARD_REQUIRE_SERVICES=1, without redis-server on PATH). stop kills
+// it; it is also stopped at cleanup.
 func ownRedis(t *testing.T, addr string) (stop func()) {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
+	_, p, _ := net.SplitHostPort(addr)
+	port, err := strconv.Atoi(p)
 	if err != nil {
-		if os.Getenv("SWITCHYARD_REQUIRE_SERVICES") == "1" {
-			t.Fatal("redis-server not on PATH")
-		}
-		t.Skip("redis-server not on PATH: install Redis to run the Redis fault tests")
+		t.Fatalf("ownRedis %q: %v", addr, err)
 	}
-	host, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(path, "--port", port, "--bind", host, "--save", "", "--appendonly", "no")
-	cmd.Dir = t.TempDir()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
-	t.Cleanup(stop)
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer c.Close()
-	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
-		if i > 250 {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return stop
+	return redistest.Start(t, port).Stop
 }
 
 // messagesRaw sends one Anthropic Messages request and returns its status

@@ -3,6 +3,7 @@ package redisadmit
 import (
 	"context"
 	"errors"
+	"github.com/switchyard/switchyard/internal/redistest"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -358,12 +359,12 @@ func TestBudgetRaceAcrossReplicas(t *testing.T) {
 // own limits and books. When Redis returns both recover by themselves and
 // admission is one round trip again.
 func TestRedisFaults(t *testing.T) {
-	srv := startRedis(t, 0)
+	srv := redistest.Start(t, 0)
 	redis.SetLogger(quiet{}) // the client logs every failed dial
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	cc, nc := client(t, srv.addr())
-	co, no := client(t, srv.addr())
+	cc, nc := client(t, srv.Addr())
+	co, no := client(t, srv.Addr())
 	closed := newRig(t, cc, "", false, limit.Options{}, log)
 	open := newRig(t, co, "", true, limit.Options{}, log)
 	ctx := context.Background()
@@ -379,7 +380,7 @@ func TestRedisFaults(t *testing.T) {
 		r.Finish(ctx, tk, 10, cent)
 	}
 
-	srv.stop()
+	srv.Stop()
 
 	ref := func() *admit.Refusal { _, ref := closed.Admit(ctx, ask()); return ref }()
 	if ref == nil || ref.Status != http.StatusServiceUnavailable || ref.Code != "admission_unavailable" || !strings.Contains(ref.Message, "unreachable") {
@@ -417,7 +418,7 @@ func TestRedisFaults(t *testing.T) {
 		t.Errorf("failing open: local books spent %s, want $0.05", tenant.Spent)
 	}
 
-	startRedis(t, srv.port) // back on the same address, empty
+	redistest.Start(t, srv.Port()) // back on the same address, empty
 	for _, r := range []*rig{closed, open} {
 		deadline := time.Now().Add(10 * time.Second)
 		for r.lf.Unavailable() || r.bf.Down() {
