@@ -122,6 +122,17 @@ func replicas(t *testing.T, c *memCluster, n int, lines ...string) ([]*Table, []
 	return tabs, sh, clk
 }
 
+// exchanger returns a function that runs replica r's exchange with a
+// second's hold, failing the test on an error.
+func exchanger(t *testing.T, tabs []*Table, sh []QuotaSharer) func(r int) {
+	return func(r int) {
+		t.Helper()
+		if _, err := tabs[r].ShareQuotas(context.Background(), sh[r], time.Second, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // sendTo routes one request to the "cloud" deployment alone and reports
 // whether it was dispatched.
 func sendTo(t *testing.T, tab *Table, prompt int64, out int64) bool {
@@ -320,12 +331,7 @@ func TestSharedQuotaFallsBack(t *testing.T) {
 func TestSharedQuotaRecountsAfterLoss(t *testing.T) {
 	c := newMemCluster()
 	tabs, sh, clk := replicas(t, c, 2, strings.Replace(sharedModel, "rpm: 600, tpm: 1000000", "rpm: 10", 1))
-	exchange := func(r int) {
-		t.Helper()
-		if _, err := tabs[r].ShareQuotas(context.Background(), sh[r], time.Second, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exchange := exchanger(t, tabs, sh)
 	exchange(0)
 	exchange(1)
 	for i, r := range []int{0, 0, 0, 1, 1, 1, 1, 1, 1} { // a 3, b 6
@@ -458,22 +464,7 @@ func BenchmarkRouteLeased(b *testing.B) {
 	if _, err := tab.ShareQuotas(context.Background(), replica{newMemCluster(), "a"}, time.Hour, nil); err != nil {
 		b.Fatal(err)
 	}
-	now := t0
-	res := Result{Outcome: Success, End: now.Add(time.Second), Usage: wire.Usage{Prompt: 1000, Completion: 250}}
-	b.ReportAllocs()
-	cpu := cpuTime()
-	for b.Loop() {
-		var dec Decision
-		req := Request{Model: "chat", Now: now, PromptTokens: 1000, MaxTokens: 500}
-		if err := tab.Route(&req, &dec); err != nil {
-			b.Fatal(err)
-		}
-		if a := dec.Next(now); a != nil {
-			a.Done(res)
-		}
-		dec.Finish(now)
-	}
-	reportCPU(b, cpu)
+	benchRoute(b, tab)
 }
 
 // TestSharedQuotaRetryAfter: a replica refused because its lease ran short,
@@ -483,12 +474,7 @@ func BenchmarkRouteLeased(b *testing.B) {
 func TestSharedQuotaRetryAfter(t *testing.T) {
 	c := newMemCluster()
 	tabs, sh, clk := replicas(t, c, 2, strings.Replace(sharedModel, "rpm: 600, tpm: 1000000", "rpm: 10", 1))
-	exchange := func(r int) {
-		t.Helper()
-		if _, err := tabs[r].ShareQuotas(context.Background(), sh[r], time.Second, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exchange := exchanger(t, tabs, sh)
 	retryAt := func(r int) time.Time {
 		t.Helper()
 		var dec Decision
