@@ -40,7 +40,7 @@ func TestCrashHelper(t *testing.T) {
 		t.Skip("helper process for TestCrashKill9")
 	}
 	round := os.Getenv(crashRoundEnv)
-	j, err := Open(Options{Dir: filepath.Join(dir, "journal"), SegmentBytes: 16 << 10})
+	j, err := Open(Options{Dir: filepath.Join(dir, "journal"), SegmentBytes: 16 << 10, CheckpointEvery: 2 * time.Millisecond})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -599,3 +599,79 @@ func TestSecondRunResumes(t *testing.T) {
 	}
 	wantOnce(t, s.snapshot(), map[string]int{"a": 10, "b": 10})
 }
+
+// Under steady traffic Run catches up after every batch; it must not save
+// a checkpoint (two fsyncs and a rename) each time, only once per
+// CheckpointEvery. The old rule saved one per batch here: about 60.
+func TestCheckpointPacedUnderTraffic(t *testing.T) {
+	dir := t.TempDir()
+	j, _ := open(t, Options{Dir: dir, Sync: SyncNone, CheckpointEvery: 250 * time.Millisecond})
+	s := newStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- j.Run(ctx, s.apply, 1000, 5*time.Millisecond) }()
+	start := time.Now()
+	n := 0
+	for time.Since(start) < 600*time.Millisecond {
+		if err := j.Append(event(fmt.Sprintf("p-%d", n))); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	eventually(t, "caught up", func() bool { return j.Lag() == 0 })
+	saves := j.saves.Load()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	calls := s.calls
+	s.mu.Unlock()
+	if max := int64(elapsed/(250*time.Millisecond)) + 2; saves > max {
+		t.Errorf("%d checkpoints in %v of traffic (%d batches), want at most %d: one per CheckpointEvery", saves, elapsed.Round(time.Millisecond), calls, max)
+	}
+	if calls < 10 {
+		t.Errorf("only %d batches applied: the test did not exercise steady traffic", calls)
+	}
+	j.Close()
+	wantOnce(t, s.snapshot(), map[string]int{"p": n})
+}
+
+// When traffic stops, the deferred checkpoint is still saved: a restart
+// after an idle period replays nothing.
+func TestCheckpointSavedWhenIdle(t *testing.T) {
+	dir := t.TempDir()
+	j, _ := open(t, Options{Dir: dir, CheckpointEvery: 100 * time.Millisecond})
+	s := newStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- j.Run(ctx, s.apply, 1000, 5*time.Millisecond) }()
+	appendN(t, j, "i", 30)
+	eventually(t, "the checkpoint covers every event", func() bool {
+		cp, err := readCheckpoint(dir)
+		return err == nil && cp.Seq == 31
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	j, _ = open(t, Options{Dir: dir})
+	if got := j.Lag(); got != 0 {
+		t.Errorf("Lag = %d after an idle restart, want 0", got)
+	}
+	j.Close()
+}
+
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
