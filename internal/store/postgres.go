@@ -27,5 +27,5 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
-	return &sqlStore{d: dialect{name: "postgres", maxParams: 65535, dollar: true, arrays: true}, w: db, r: db, onStop: pool.Close}, nil
+	return &sqlStore{d: dialect{name: "postgres", maxParams: 65535, dollar: true, arrays: true}, w: db, r: db, pg: pool, onStop: pool.Close}, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/switchyard/switchyard/internal/usage"
 )
@@ -55,22 +56,33 @@ func eventSums(e *usage.Event) sums {
 	return s
 }
 
-// rollups accumulates events into hourly and daily rows.
+// rollups accumulates events into hourly rows and, for events of days
+// already closed (before daysBefore, see days.go), into the daily rows by
+// model and by key too: an open day's daily rows are built from its hourly
+// ones when it closes.
 type rollups struct {
-	hourly, daily map[rollupKey]*sums
+	daysBefore              int64
+	hourly, daily, dailyKey map[rollupKey]*sums
+	maxSec                  int64 // the latest event's time, Unix seconds
 }
 
-func newRollups() *rollups {
-	return &rollups{hourly: map[rollupKey]*sums{}, daily: map[rollupKey]*sums{}}
+func newRollups(daysBefore int64) *rollups {
+	return &rollups{
+		daysBefore: daysBefore, maxSec: math.MinInt64,
+		hourly: map[rollupKey]*sums{}, daily: map[rollupKey]*sums{}, dailyKey: map[rollupKey]*sums{},
+	}
 }
 
 func (r *rollups) add(e *usage.Event) {
 	s := eventSums(e)
 	sec := e.Time.Unix()
+	r.maxSec = max(r.maxSec, sec)
 	k := rollupKey{floorTo(sec, hourSec), e.TenantID, e.KeyID, e.KeyName, e.Model, e.Deployment, e.Provider}
 	addTo(r.hourly, k, &s)
-	k.bucket = floorTo(sec, daySec)
-	addTo(r.daily, k, &s)
+	if k.bucket = floorTo(sec, daySec); k.bucket < r.daysBefore {
+		addTo(r.daily, k, &s)
+		addTo(r.dailyKey, rollupKey{bucket: k.bucket, tenant: k.tenant, keyID: k.keyID, keyName: k.keyName}, &s)
+	}
 }
 
 func addTo(m map[rollupKey]*sums, k rollupKey, s *sums) {
@@ -93,4 +105,52 @@ func checkEvent(e *usage.Event) error {
 		return fmt.Errorf("%w: event %q has time %s", ErrBadEvent, e.ID(), e.Time)
 	}
 	return nil
+}
+
+// rollupTable is one rollup table: its name and key columns, bucket first
+// and then text columns, a prefix of rollupKeyCols.
+type rollupTable struct {
+	name    string
+	keyCols []string
+}
+
+var (
+	hourlyTable   = rollupTable{"usage_hourly", rollupKeyCols}
+	dailyTable    = rollupTable{"usage_daily", rollupKeyCols}
+	dailyKeyTable = rollupTable{"usage_daily_key", dailyKeyCols}
+)
+
+// cols is how many columns a row of t has.
+func (t rollupTable) cols() int { return len(t.keyCols) + rollupSumN }
+
+// texts are k's text columns in t.
+func (t rollupTable) texts(k *rollupKey) []string {
+	all := [...]string{k.tenant, k.keyID, k.keyName, k.model, k.deployment, k.provider}
+	return all[:len(t.keyCols)-1]
+}
+
+// tableRows is what a batch adds to one table.
+type tableRows struct {
+	table rollupTable
+	rows  map[rollupKey]*sums
+}
+
+// tables lists the tables r adds to, the hourly one first.
+func (r *rollups) tables() []tableRows {
+	var out []tableRows
+	for _, t := range []tableRows{{hourlyTable, r.hourly}, {dailyTable, r.daily}, {dailyKeyTable, r.dailyKey}} {
+		if len(t.rows) > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// closeTo is the closed-days mark that r's events move the store to (never
+// backwards: the caller compares it with the mark).
+func (r *rollups) closeTo() int64 {
+	if len(r.hourly) == 0 {
+		return math.MinInt64
+	}
+	return closeBefore(r.maxSec)
 }

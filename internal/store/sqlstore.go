@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/usage"
@@ -39,6 +41,11 @@ type sqlStore struct {
 	w      *sql.DB // writes; SQLite's holds a single connection
 	r      *sql.DB // reads; SQLite's is a separate pool, Postgres's is w
 	onStop func()
+	// pg is the pool behind w on Postgres, for what database/sql cannot
+	// do: COPY and pipelined batches (pgapply.go). Nil on SQLite.
+	pg *pgxpool.Pool
+	// daysHint is the last closed-days mark this store saw (days.go).
+	daysHint atomic.Int64
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared on w at open, by SQL text (chunkRows > 0)
@@ -63,8 +70,7 @@ func (s *sqlStore) prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
 	for _, q := range []string{
 		insertEventsSQL(s.rowsPer(len(eventCols))),
-		upsertRollupsSQL("usage_hourly", s.rowsPer(rollupCols)),
-		upsertRollupsSQL("usage_daily", s.rowsPer(rollupCols)),
+		upsertRollupsSQL(hourlyTable, s.rowsPer(hourlyTable.cols())),
 	} {
 		q = s.bind(q)
 		st, err := s.w.PrepareContext(ctx, q)
@@ -118,6 +124,11 @@ func (s *sqlStore) bind(q string) string {
 	if !s.d.dollar {
 		return q
 	}
+	return bindDollar(q)
+}
+
+// bindDollar numbers q's ? placeholders $1, $2… for Postgres.
+func bindDollar(q string) string {
 	var b strings.Builder
 	b.Grow(len(q) + len(q)/4)
 	n := 0
@@ -173,16 +184,24 @@ type eventID struct {
 }
 
 func (s *sqlStore) Apply(ctx context.Context, events []usage.Event) error {
-	if len(events) == 0 {
-		return nil
+	batch, err := applyOrder(events)
+	if err != nil || len(batch) == 0 {
+		return err
 	}
-	// First copy of each id wins, as it would across batches.
+	return s.apply(ctx, batch, true)
+}
+
+// applyOrder checks a batch, drops later copies of an id (the first copy
+// wins, as it would across batches) and sorts it by id: concurrent
+// transactions inserting the same ids (replicas replaying one journal tail)
+// then wait on each other instead of deadlocking.
+func applyOrder(events []usage.Event) ([]*usage.Event, error) {
 	seen := make(map[eventID]bool, len(events))
 	batch := make([]*usage.Event, 0, len(events))
 	for i := range events {
 		e := &events[i]
 		if err := checkEvent(e); err != nil {
-			return fmt.Errorf("store: apply: %w", err)
+			return nil, fmt.Errorf("store: apply: %w", err)
 		}
 		id := eventID{e.RequestID, e.Attempt}
 		if !seen[id] {
@@ -190,54 +209,76 @@ func (s *sqlStore) Apply(ctx context.Context, events []usage.Event) error {
 			batch = append(batch, e)
 		}
 	}
-
-	// One order for all writers: concurrent transactions inserting the same
-	// ids (replicas replaying one journal tail) then wait on each other
-	// instead of deadlocking.
 	sort.Slice(batch, func(i, j int) bool {
 		if batch[i].RequestID != batch[j].RequestID {
 			return batch[i].RequestID < batch[j].RequestID
 		}
 		return batch[i].Attempt < batch[j].Attempt
 	})
+	return batch, nil
+}
 
+// afterHorizon drops the events older than the prune horizon: they were
+// stored once and pruned since, and re-inserting them would count them
+// twice in the rollups.
+func afterHorizon(batch []*usage.Event, horizon int64) []*usage.Event {
+	if horizon == 0 {
+		return batch
+	}
+	kept := batch[:0:0]
+	for _, e := range batch {
+		if e.Time.UnixNano() >= horizon {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
+// apply writes an ordered batch and its rollups in one transaction, and
+// closes the days it completes (days.go). Without withEvents the raw rows
+// are not written and every event counts (ApplyRollupsOnly, for benchmarks).
+func (s *sqlStore) apply(ctx context.Context, batch []*usage.Event, withEvents bool) error {
+	if s.pg != nil {
+		return s.pgApply(ctx, batch, withEvents)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: apply: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 
-	// Events older than the prune horizon were stored once and pruned
-	// since: re-inserting them would count them twice in the rollups.
-	var horizon int64
-	err = tx.QueryRowContext(ctx, "SELECT value FROM store_meta WHERE name = 'pruned_before_ns'").Scan(&horizon)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: apply: prune horizon: %w", err)
+	horizon, daysBefore, err := readMeta(ctx, tx, "")
+	if err != nil {
+		return fmt.Errorf("store: apply: %w", err)
 	}
-	if horizon != 0 {
-		kept := batch[:0]
+	batch = afterHorizon(batch, horizon)
+	r := newRollups(daysBefore)
+	if withEvents {
+		inserted, err := s.insertEvents(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
 		for _, e := range batch {
-			if e.Time.UnixNano() >= horizon {
-				kept = append(kept, e)
+			if inserted[eventID{e.RequestID, e.Attempt}] {
+				r.add(e)
 			}
 		}
-		batch = kept
-	}
-	inserted, err := s.insertEvents(ctx, tx, batch)
-	if err != nil {
-		return err
-	}
-	r := newRollups()
-	for _, e := range batch {
-		if inserted[eventID{e.RequestID, e.Attempt}] {
+	} else {
+		for _, e := range batch {
 			r.add(e)
 		}
 	}
-	if err := s.upsertRollups(ctx, tx, "usage_hourly", r.hourly); err != nil {
-		return err
+	for _, t := range r.tables() {
+		if err := s.upsertRollups(ctx, tx, t.table, t.rows); err != nil {
+			return err
+		}
 	}
-	if err := s.upsertRollups(ctx, tx, "usage_daily", r.daily); err != nil {
-		return err
+	if to := r.closeTo(); to > daysBefore {
+		for i, a := range closeArgs(daysBefore, to) {
+			if _, err := tx.ExecContext(ctx, s.bind(closeSQL[i]), a...); err != nil {
+				return fmt.Errorf("store: apply: close days: %w", err)
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: apply: commit: %w", err)
@@ -255,28 +296,23 @@ func insertEventsSQL(n int) string {
 	return b.String()
 }
 
-const rollupCols = 7 + rollupSumN
-
-// upsertRollupsSQL adds n rows of sums into table.
-func upsertRollupsSQL(table string, n int) string {
+// upsertRollupsSQL adds n rows of sums into t.
+func upsertRollupsSQL(t rollupTable, n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (" + strings.Join(rollupKeyCols, ",") + "," + strings.Join(rollupSumCols[:], ",") + ") VALUES ")
-	values(&b, n, rollupCols)
-	b.WriteString(" ON CONFLICT (" + strings.Join(rollupKeyCols, ",") + ") DO UPDATE SET ")
+	b.WriteString("INSERT INTO " + t.name + " (" + strings.Join(t.keyCols, ",") + "," + strings.Join(rollupSumCols[:], ",") + ") VALUES ")
+	values(&b, n, t.cols())
+	b.WriteString(" ON CONFLICT (" + strings.Join(t.keyCols, ",") + ") DO UPDATE SET ")
 	for i, c := range rollupSumCols {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%s = %s.%s + excluded.%s", c, table, c, c)
+		fmt.Fprintf(&b, "%s = %s.%s + excluded.%s", c, t.name, c, c)
 	}
 	return b.String()
 }
 
 // insertEvents inserts the events not stored yet and returns which those were.
 func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.Event) (map[eventID]bool, error) {
-	if s.d.arrays {
-		return s.pgInsertEvents(ctx, tx, batch)
-	}
 	inserted := make(map[eventID]bool, len(batch))
 	per := s.rowsPer(len(eventCols))
 	args := make([]any, 0, min(per, len(batch))*len(eventCols))
@@ -313,34 +349,24 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.
 	return inserted, nil
 }
 
-// upsertRollups adds m's sums into table. Keys go in sorted order so that
-// concurrent writers (Postgres replicas) lock rows in the same order and
-// cannot deadlock.
-func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, table string, m map[rollupKey]*sums) error {
-	if len(m) == 0 {
-		return nil
-	}
-	keys := make([]rollupKey, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
-	if s.d.arrays {
-		return s.pgUpsertRollups(ctx, tx, table, keys, m)
-	}
-
-	per := s.rowsPer(rollupCols)
-	args := make([]any, 0, min(per, len(keys))*rollupCols)
+// upsertRollups adds m's sums into t, in chunks of prepared statements.
+func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, t rollupTable, m map[rollupKey]*sums) error {
+	keys := sortedKeys(m)
+	per := s.rowsPer(t.cols())
+	args := make([]any, 0, min(per, len(keys))*t.cols())
 	for start := 0; start < len(keys); start += per {
 		chunk := keys[start:min(start+per, len(keys))]
 		args = args[:0]
 		for _, k := range chunk {
-			args = append(args, k.bucket, k.tenant, k.keyID, k.keyName, k.model, k.deployment, k.provider)
+			args = append(args, k.bucket)
+			for _, v := range t.texts(&k) {
+				args = append(args, v)
+			}
 			for _, v := range m[k] {
 				args = append(args, v)
 			}
 		}
-		q := s.bind(upsertRollupsSQL(table, len(chunk)))
+		q := s.bind(upsertRollupsSQL(t, len(chunk)))
 		var err error
 		if st := s.txStmt(ctx, tx, q); st != nil {
 			_, err = st.ExecContext(ctx, args...)
@@ -348,10 +374,21 @@ func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, table string, 
 			_, err = tx.ExecContext(ctx, q, args...)
 		}
 		if err != nil {
-			return fmt.Errorf("store: apply: %s: %w", table, err)
+			return fmt.Errorf("store: apply: %s: %w", t.name, err)
 		}
 	}
 	return nil
+}
+
+// sortedKeys orders a batch's rollup rows so that concurrent writers
+// (Postgres replicas) lock them in the same order and cannot deadlock.
+func sortedKeys(m map[rollupKey]*sums) []rollupKey {
+	keys := make([]rollupKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	return keys
 }
 
 func (a rollupKey) less(b rollupKey) bool {
@@ -408,187 +445,6 @@ func groupOf(labels []string, gv []any) map[string]string {
 	return g
 }
 
-// usagePart is one index range of one rollup table: a report reads a few
-// and adds their sums up.
-type usagePart struct {
-	table string
-	span  span
-}
-
-// reportPieces caps how many pieces a long range is read in at once. The
-// pieces run on separate reader connections, so a month's report over
-// SQLite, whose CPU goes into modernc's VDBE row by row, takes the wall
-// time of its largest piece rather than of the whole. More pieces than
-// cores buys nothing.
-func reportPieces() int { return max(1, min(4, runtime.GOMAXPROCS(0))) }
-
-// usageParts lists the ranges a report reads: the hourly ends and the whole
-// days, a long range cut into up to pieces parts of whole units.
-func usageParts(hours []span, days span, pieces int) []usagePart {
-	var parts []usagePart
-	for _, h := range hours {
-		for _, sp := range h.split(hourSec, pieces) {
-			parts = append(parts, usagePart{"usage_hourly", sp})
-		}
-	}
-	for _, sp := range days.split(daySec, pieces) {
-		parts = append(parts, usagePart{"usage_daily", sp})
-	}
-	return parts
-}
-
-// split cuts s into up to n non-empty spans of whole units (s is aligned to
-// unit). Ranges open at either end (an unbounded report) stay whole:
-// cutting them would spread empty reads over the pieces.
-func (s span) split(unit int64, n int) []span {
-	if s.empty() {
-		return nil
-	}
-	units := (s.to - s.from) / unit
-	if n <= 1 || s.from == 0 || s.to == maxSec || units < 2*int64(n) {
-		return []span{s}
-	}
-	out := make([]span, 0, n)
-	from := s.from
-	for i := range int64(n) {
-		to := s.from + (units*(i+1)/int64(n))*unit
-		if i == int64(n)-1 {
-			to = s.to
-		}
-		out = append(out, span{from, to})
-		from = to
-	}
-	return out
-}
-
-// groupSums is one group's sums across the parts of a report.
-type groupSums struct {
-	group map[string]string
-	v     sums
-}
-
-func (s *sqlStore) Usage(ctx context.Context, q UsageQuery) ([]UsageRow, error) {
-	hourly, err := q.validate()
-	if err != nil {
-		return nil, err
-	}
-	from, to := q.hourRange()
-	hours, days := plan(from, to, hourly)
-	parts := usageParts(hours, days, reportPieces())
-	if len(parts) == 0 {
-		return nil, nil
-	}
-	var groupCols, labels []string
-	for _, g := range q.GroupBy {
-		d := dimensions[g]
-		groupCols = append(groupCols, d.cols...)
-		labels = append(labels, d.labels...)
-	}
-	// Each part is aggregated by the database, in parallel; the groups are
-	// then added up here (a group may appear in every part).
-	results := make([]map[string]*groupSums, len(parts))
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for i, p := range parts {
-		wg.Go(func() { results[i], errs[i] = s.usagePart(ctx, p, groupCols, labels) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	total := results[0]
-	for _, r := range results[1:] {
-		for k, g := range r {
-			t := total[k]
-			if t == nil {
-				total[k] = g
-				continue
-			}
-			for i := range g.v {
-				t.v[i] += g.v[i]
-			}
-		}
-	}
-	out := make([]UsageRow, 0, len(total))
-	for _, g := range total {
-		if g.v[0] == 0 {
-			continue // totals over nothing
-		}
-		row := rowFromSums(&g.v)
-		row.Group = g.group
-		out = append(out, row)
-	}
-	sortRows(out, labels)
-	return out, nil
-}
-
-// usagePart sums one part's rollup rows by the report's groups.
-func (s *sqlStore) usagePart(ctx context.Context, p usagePart, groupCols, labels []string) (map[string]*groupSums, error) {
-	var b strings.Builder
-	b.WriteString("SELECT ")
-	for _, c := range groupCols {
-		b.WriteString(c)
-		b.WriteByte(',')
-	}
-	for i, c := range rollupSumCols {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		// SUM of bigint is numeric in Postgres; cast so both return int64.
-		fmt.Fprintf(&b, "CAST(COALESCE(SUM(%s), 0) AS BIGINT)", c)
-	}
-	// One index range per statement: SQLite answers an OR of two ranges
-	// with a scan of the whole table.
-	b.WriteString(" FROM " + p.table + " WHERE bucket >= ? AND bucket < ?")
-	if len(groupCols) > 0 {
-		b.WriteString(" GROUP BY ")
-		b.WriteString(strings.Join(groupCols, ","))
-	}
-	rows, err := s.r.QueryContext(ctx, s.bind(b.String()), p.span.from, p.span.to)
-	if err != nil {
-		return nil, fmt.Errorf("store: usage: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]*groupSums{}
-	dest := make([]any, len(labels)+rollupSumN)
-	var key strings.Builder
-	for rows.Next() {
-		gv := make([]any, len(labels))
-		for i, l := range labels {
-			if l == "day" || l == "hour" {
-				gv[i] = new(int64)
-			} else {
-				gv[i] = new(string)
-			}
-			dest[i] = gv[i]
-		}
-		g := &groupSums{}
-		for i := range g.v {
-			dest[len(labels)+i] = &g.v[i]
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("store: usage: %w", err)
-		}
-		g.group = groupOf(labels, gv)
-		key.Reset()
-		for _, l := range labels {
-			key.WriteString(g.group[l])
-			key.WriteByte(0)
-		}
-		if t := out[key.String()]; t != nil { // one part never repeats a group; be safe
-			for i := range g.v {
-				t.v[i] += g.v[i]
-			}
-			continue
-		}
-		out[key.String()] = g
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: usage: %w", err)
-	}
-	return out, nil
-}
-
 func rowFromSums(v *sums) UsageRow {
 	return UsageRow{
 		Attempts:         v[0],
@@ -630,13 +486,12 @@ func (s *sqlStore) Spend(ctx context.Context, from, to time.Time) (map[string]mo
 	hTo := min(floorTo(toNs/nsPerSec, hourSec), maxSec)
 	var edges [][2]int64 // raw-event ranges, in ns
 	if hFrom < hTo {
-		hours, days := plan(hFrom, hTo, false)
-		for _, p := range usageParts(hours, days, 1) {
-			q := "SELECT deployment, CAST(SUM(cost_reported + cost_estimated) AS BIGINT) FROM " + p.table +
-				" WHERE bucket >= ? AND bucket < ? GROUP BY deployment"
-			if err := s.sumInto(ctx, out, q, p.span.from, p.span.to); err != nil {
-				return nil, err
-			}
+		groups, err := s.rollupGroups(ctx, hFrom, hTo, false, []string{"deployment"})
+		if err != nil {
+			return nil, fmt.Errorf("store: spend: %w", err)
+		}
+		for _, g := range groups {
+			out[g.group["deployment"]] += money.Nanos(g.v[15] + g.v[16])
 		}
 		edges = [][2]int64{{fromNs, hFrom * nsPerSec}, {hTo * nsPerSec, toNs}}
 	} else {
