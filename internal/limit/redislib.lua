@@ -13,221 +13,277 @@
 -- scope's windows are read in one HMGET and written in one HSET.
 --
 -- Admission (limit.check(keys, ko, a, ao, nkeys [, server_us]), then
--- limit.finish):
+-- limit.finish(st [, out])):
 --   keys = 1 per scope.
 --   a    = "admit", now_us (0: server TIME), slot_us, n, lease_us, lease_n,
 --          tokens, then rpm, tpm, concurrent per scope.
 --   limit.finish returns allowed, scope index (1-based, 0 if allowed), which
 --   (1 requests, 2 tokens, 3 concurrent), retry_us (-1: too large),
 --   limit_req, rem_req, reset_req_us, limit_tok, rem_tok, reset_tok_us, then
---   per scope the token slot and the lease slot charged (-1: none).
+--   per scope the token slot and the lease slot charged (-1: none); appended
+--   to out when given.
 -- Settlement (limit.settle(keys, ko, a, ao, nkeys)):
 --   keys = 1 per scope.
 --   a    = "settle", now_us, slot_us, n, lease_us, lease_n, delta tokens,
 --          then token slot and lease slot per scope. Returns 1.
+--
+-- Why it is written this way: on Redis 7.0 the Lua around the commands,
+-- not the commands, was most of a call's server time (string formatting,
+-- tables that grow and rehash, the garbage both leave for the collector).
+-- So the current slots' field names are formatted once per call and shared
+-- by every scope, a window's table is built whole by one constructor, only
+-- fields that change are written, and numbers go to redis.call as numbers
+-- (Redis prints them with %.17g, exact for integers below 1e15; larger ones
+-- are formatted with %d).
 local limit = {}
 do
-  local now, slotw, n, leasew, leasen
+  local now, slotw, n, leasew, leasen, names, digits
+  local floor, fmt, tonumber, unpack, sub = math.floor, string.format, tonumber, unpack, string.sub
+  -- Strings of digits become numbers by arithmetic (x + 0): one strtod,
+  -- where tonumber(x) makes two.
+
+  -- A window is an array, built whole by one constructor (a table with
+  -- named fields costs a hash part; one that grows is rehashed), read and
+  -- written at these indices:
+  local P, W, NS, CUR, H, SUM, LAST, EX, RESET, MOVED, DIRTY = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+  local WF, WV, CWF, INCF, INCV, GONE, LASTW, HS = 12, 13, 14, 15, 16, 17, 18, 19
+  -- P kind ('r', 't', 'c'), W slot width, NS slots, CUR current slot, H head,
+  -- SUM, LAST last charged slot, EX exists, RESET, MOVED (head moved),
+  -- DIRTY (to write), WF and WV the slot field open read and its value,
+  -- CWF the head's field when that is WF, INCF and INCV the one change,
+  -- GONE slot fields to delete, LASTW (LAST to write), HS the head's digits
+  -- when it is the current slot.
 
   -- setup reads the arguments every call shares. A now_us of 0 means
   -- server time: server_us when the caller has read TIME already.
   local function setup(a, ao, server_us)
-    now = tonumber(a[ao + 2])
+    now = a[ao + 2] + 0
     if now == 0 then
       now = server_us
       if not now then
         local t = redis.call('TIME')
-        now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        now = t[1] * 1000000 + t[2]
       end
     end
-    slotw, n = tonumber(a[ao + 3]), tonumber(a[ao + 4])
-    leasew, leasen = tonumber(a[ao + 5]), tonumber(a[ao + 6])
+    slotw, n = a[ao + 3] + 0, a[ao + 4] + 0
+    leasew, leasen = a[ao + 5] + 0, a[ao + 6] + 0
+    names, digits = nil, nil
   end
 
-  local function f(j) return string.format('%d', j) end
+  local function f(j) return fmt('%d', j) end
 
   -- Field names as literals: Lua builds a concatenated string anew on
-  -- every call, and string work is much of a script's cost.
+  -- every call.
   local FH, FS, FL = {r = 'rh', t = 'th', c = 'ch'}, {r = 'rs', t = 'ts', c = 'cs'}, {r = 'rl', t = 'tl', c = 'cl'}
+
+  -- slotname is the field of the current slot of window kind p, and the
+  -- slot's digits: the same for every scope of a call, so formatted once.
+  -- A head read back as these digits is the current slot, known without
+  -- converting it.
+  local function slotname(p)
+    if not names then
+      local s, l = f(floor(now / slotw)), f(floor(now / leasew))
+      names, digits = {r = 'r' .. s, t = 't' .. s, c = 'c' .. l}, {r = s, t = s, c = l}
+    end
+    return names[p], digits[p]
+  end
 
   -- open reads the windows kinds names ('r', 't', 'c' in a string) from
   -- one scope's hash, in one HMGET, and advances each to its current slot
   -- without writing. It also reads one slot field per window: twant's or
-  -- cwant's for the token and lease windows when given, else the current
-  -- slot's, so that save can write that slot with the rest in one HSET
-  -- instead of an HINCRBY. Few tables: Lua allocation is most of a script's
-  -- cost.
+  -- cwant's (strings, as the arguments came) for the token and lease
+  -- windows when given, else the current slot's, so that save can write
+  -- that slot with the rest in one HSET instead of an HINCRBY.
   local function open(key, kinds, twant, cwant)
     local nk = #kinds
-    local fields = {}
+    local fields = {false, false, false, false, false, false, false, false, false, false, false, false, false}
     for i = 1, nk do
-      local p = string.sub(kinds, i, i)
-      local w = slotw
-      local want = twant
-      if p == 'c' then w, want = leasew, cwant elseif p == 'r' then want = nil end
-      fields[4 * i - 3] = FH[p]
-      fields[4 * i - 2] = FS[p]
-      fields[4 * i - 1] = FL[p]
-      fields[4 * i] = p .. f(want or math.floor(now / w))
+      local p = sub(kinds, i, i)
+      local fj
+      if p == 't' and twant then fj = 't' .. twant
+      elseif p == 'c' and cwant then fj = 'c' .. cwant
+      else fj = (slotname(p)) end
+      fields[4 * i - 3], fields[4 * i - 2], fields[4 * i - 1], fields[4 * i] = FH[p], FS[p], FL[p], fj
     end
-    fields[4 * nk + 1] = 'ch' -- a lease window lives here: see save
-    local v = redis.call('HMGET', key, unpack(fields))
-    local sc = {key = key, leases = v[4 * nk + 1] ~= false}
+    local nf = 4 * nk
+    local hasc = sub(kinds, nk, nk) == 'c'
+    if not hasc then nf = nf + 1; fields[nf] = 'ch' end -- a lease window lives here: see save
+    local v = redis.call('HMGET', key, unpack(fields, 1, nf))
+    local sc = {false, false, false, key = key, leases = not hasc and v[nf] ~= false, r = false, t = false, c = false,
+      nk = nk, rpm = 0, tpm = 0}
     for i = 1, nk do
-      local p = string.sub(kinds, i, i)
+      local p = sub(kinds, i, i)
       local w, nslots = slotw, n
       if p == 'c' then w, nslots = leasew, leasen end
-      local cur = math.floor(now / w)
-      -- hs and ls keep the head and last slot as read, to write back
-      -- unchanged without formatting them again.
-      local win = {p = p, w = w, n = nslots, cur = cur, h = cur, sum = 0, last = 0, exists = v[4 * i - 3] ~= false,
-        reset = false, moved = true, dirty = false, wf = fields[4 * i], wv = tonumber(v[4 * i]) or 0}
+      local cur = floor(now / w)
+      local vh, vs, vl, vx = v[4 * i - 3], v[4 * i - 2], v[4 * i - 1], v[4 * i]
+      local _, cd = slotname(p)
+      local win = {p, w, nslots, cur, cur, 0, 0, vh ~= false, false, true, false,
+        fields[4 * i], vx and vx + 0 or 0, false, false, 0, false, false, false}
       sc[i] = win
       sc[p] = win
-      if win.exists then
-        local h, sum = tonumber(v[4 * i - 3]), tonumber(v[4 * i - 2]) or 0
-        win.last = tonumber(v[4 * i - 1]) or 0
+      if p == 'c' then sc.leases = vh ~= false end
+      if vh then
+        local h = cur
+        if vh ~= cd then h = vh + 0 end
+        local sum = vs and vs + 0 or 0
+        if vl == vh then win[LAST] = h else win[LAST] = vl and vl + 0 or 0 end
         if cur <= h then
-          win.h, win.sum, win.moved, win.hs, win.ls = h, sum, false, v[4 * i - 3], v[4 * i - 1]
+          win[H], win[SUM], win[MOVED] = h, sum, false
+          if h == cur then win[HS] = cd end
         elseif cur - h >= nslots or sum <= 0 then
           -- Everything in the window is stale. Its slot fields all lie in
           -- (h - n, h]: older ones were dropped as they left.
-          win.reset, win.wv, win.gone = true, 0, {}
-          for j = h - nslots + 1, h do win.gone[#win.gone + 1] = p .. f(j) end
+          local gone = {}
+          for j = h - nslots + 1, h do gone[#gone + 1] = p .. f(j) end
+          win[RESET], win[WV], win[GONE] = true, 0, gone
         else
           -- The slots that left the window since the head last moved, read
           -- in one call: a key idle for a few seconds has skipped several.
           local old = {}
           for j = h + 1, cur do old[#old + 1] = p .. f(j - nslots) end
           local xs = redis.call('HMGET', key, unpack(old))
-          win.gone = {}
+          local gone = {}
           for k = 1, #old do
             if xs[k] then
-              sum = sum - tonumber(xs[k])
-              win.gone[#win.gone + 1] = old[k]
+              sum = sum - xs[k]
+              gone[#gone + 1] = old[k]
             end
           end
-          win.sum = sum
+          win[SUM], win[GONE] = sum, gone
         end
       end
-      if win.h == cur and (p == 'r' or (p == 't' and not twant) or (p == 'c' and not cwant)) then
-        win.cwf = win.wf -- the slot open read is the head's: add charges it
+      if win[MOVED] then win[HS] = cd end -- the head moves to the current slot
+      if win[H] == cur and (p == 'r' or (p == 't' and not twant) or (p == 'c' and not cwant)) then
+        win[CWF] = win[WF] -- the slot open read is the head's: add charges it
       end
     end
     return sc
   end
 
   -- save writes back the windows of a scope that changed: one HDEL of the
-  -- slots that left them, one HSET of their heads, sums and the slot open
-  -- read. The expiry is pushed out only when a head moved to a new slot:
-  -- every charge lands in its window's head slot, so the hash then outlives
-  -- the last charge of each window by at least n+1 of its slots. It is the
-  -- longest window's (the leases') once the scope has one.
+  -- slots that left them, one HSET of what changed (the sum and the slot
+  -- open read always; the head when it moved, the last charged slot when
+  -- it changed). The expiry is pushed out only when a head moved to a new
+  -- slot: every charge lands in its window's head slot, so the hash then
+  -- outlives the last charge of each window by at least n+1 of its slots.
+  -- It is the longest window's (the leases') once the scope has one.
   local function save(sc)
-    local del, set, moved, leases = nil, {}, false, sc.leases
-    for _, win in ipairs(sc) do
-      if win.dirty then
-        if win.gone and #win.gone > 0 then
+    local del, moved, leases, ns = nil, false, sc.leases, 0
+    local set = {false, false, false, false, false, false, false, false, false, false, false, false,
+      false, false, false, false, false, false, false, false, false, false, false, false}
+    for i = 1, sc.nk do
+      local win = sc[i]
+      if win[DIRTY] then
+        local gone = win[GONE]
+        if gone and #gone > 0 then
           del = del or {}
-          for _, g in ipairs(win.gone) do del[#del + 1] = g end
+          for _, g in ipairs(gone) do del[#del + 1] = g end
         end
-        local p = win.p
-        set[#set + 1] = FH[p]
-        set[#set + 1] = win.hs or f(win.h)
-        set[#set + 1] = FS[p]
-        set[#set + 1] = f(win.sum)
-        set[#set + 1] = FL[p]
-        set[#set + 1] = win.ls or f(win.last)
-        if win.incf == win.wf then
-          set[#set + 1] = win.incf
-          set[#set + 1] = f(win.wv + win.incv)
+        local p = win[P]
+        set[ns + 1], set[ns + 2] = FS[p], f(win[SUM])
+        ns = ns + 2
+        if win[MOVED] then
+          set[ns + 1], set[ns + 2] = FH[p], win[HS]
+          ns = ns + 2
         end
-        moved = moved or win.moved
+        if win[LASTW] or not win[EX] then
+          set[ns + 1], set[ns + 2] = FL[p], win[HS] or f(win[LAST])
+          ns = ns + 2
+        end
+        if win[INCF] == win[WF] then
+          set[ns + 1], set[ns + 2] = win[INCF], f(win[WV] + win[INCV])
+          ns = ns + 2
+        end
+        moved = moved or win[MOVED]
         leases = leases or p == 'c'
       end
     end
-    if #set == 0 then return end
+    if ns == 0 then return end
     if del then redis.call('HDEL', sc.key, unpack(del)) end
-    redis.call('HSET', sc.key, unpack(set))
-    for _, win in ipairs(sc) do
-      if win.dirty and win.incf and win.incf ~= win.wf then
-        redis.call('HINCRBY', sc.key, win.incf, win.incv) -- a head ahead of the clock: rare
+    redis.call('HSET', sc.key, unpack(set, 1, ns))
+    for i = 1, sc.nk do
+      local win = sc[i]
+      if win[DIRTY] and win[INCF] ~= win[WF] then
+        redis.call('HINCRBY', sc.key, win[INCF], f(win[INCV])) -- a head ahead of the clock: rare
       end
     end
     if moved then
       local ttl = (n + 2) * slotw
       if leases then ttl = math.max(ttl, (leasen + 2) * leasew) end
-      redis.call('PEXPIRE', sc.key, math.floor(ttl / 1000))
+      redis.call('PEXPIRE', sc.key, floor(ttl / 1000))
     end
   end
 
   -- change adds v to slot field fj of win: the one change a window gets per
   -- call (a charge at its head, or a refund).
   local function change(win, fj, v)
-    win.incf, win.incv = fj, v
-    win.sum = win.sum + v
-    win.dirty = true
+    win[INCF], win[INCV] = fj, v
+    win[SUM] = win[SUM] + v
+    win[DIRTY] = true
   end
 
   local function add(win, v)
-    local fj = win.cwf -- the head's field, when open read it (the usual case)
-    if not fj then fj = win.p .. f(win.h) end
+    local fj = win[CWF] -- the head's field, when open read it (the usual case)
+    if not fj then fj = win[P] .. f(win[H]) end
     change(win, fj, v)
-    if win.last ~= win.h then win.last, win.ls = win.h, win.hs end
+    if win[LAST] ~= win[H] then win[LAST], win[LASTW] = win[H], true end
   end
 
   -- wait is the time until need more fits under lim, -1 if it never does.
   local function wait(key, win, need, lim)
     if need > lim then return -1 end
-    local over = win.sum + need - lim
+    local over = win[SUM] + need - lim
     local slots = {}
-    if win.exists and not win.reset then
+    if win[EX] and not win[RESET] then
       local all = redis.call('HGETALL', key)
       for i = 1, #all, 2 do
-        if string.sub(all[i], 1, 1) == win.p then
-          local j = tonumber(string.sub(all[i], 2))
+        if sub(all[i], 1, 1) == win[P] then
+          local j = tonumber(sub(all[i], 2))
           if j then slots[j] = tonumber(all[i + 1]) end
         end
       end
     end
-    for j = win.h - win.n + 1, win.h do
+    local h, ns = win[H], win[NS]
+    for j = h - ns + 1, h do
       over = over - (slots[j] or 0)
-      if over <= 0 then return (j + win.n) * win.w - now end
+      if over <= 0 then return (j + ns) * win[W] - now end
     end
     return 0
   end
 
   local function emptyin(win)
-    if win.sum <= 0 then return 0 end
-    return (win.last + win.n) * win.w - now
+    if win[SUM] <= 0 then return 0 end
+    return (win[LAST] + win[NS]) * win[W] - now
   end
 
   -- settle refunds or adds tokens and gives back concurrency leases.
   function limit.settle(keys, ko, a, ao, nkeys)
     setup(a, ao)
-    local delta = tonumber(a[ao + 7])
+    local delta = a[ao + 7] + 0
     for i = 1, nkeys do
-      local tslot, lslot = tonumber(a[ao + 7 + 2 * i - 1]), tonumber(a[ao + 7 + 2 * i])
+      local ts, ls = a[ao + 7 + 2 * i - 1], a[ao + 7 + 2 * i]
+      local tslot, lslot = ts + 0, ls + 0
       local kinds, twant = '', nil
       if tslot >= 0 and delta ~= 0 then
         kinds = 't'
-        if delta < 0 then twant = tslot end
+        if delta < 0 then twant = ts end
       end
       if lslot >= 0 then kinds = kinds .. 'c' end
       if kinds ~= '' then
-        local sc = open(keys[ko + i], kinds, twant, lslot)
+        local sc = open(keys[ko + i], kinds, twant, ls)
         local win = sc.t
         if win then
           if delta > 0 then
             add(win, delta)
-          elseif win.exists and not win.reset and tslot > win.h - n and tslot <= win.h then
-            local r = math.min(win.wv, -delta)
-            if r > 0 then change(win, win.wf, -r) end
+          elseif win[EX] and not win[RESET] and tslot > win[H] - n and tslot <= win[H] then
+            local r = math.min(win[WV], -delta)
+            if r > 0 then change(win, win[WF], -r) end
           end
         end
         win = sc.c
-        if win and win.exists and not win.reset and lslot > win.h - leasen and lslot <= win.h and win.wv > 0 then
-          change(win, win.wf, -1)
+        if win and win[EX] and not win[RESET] and lslot > win[H] - leasen and lslot <= win[H] and win[WV] > 0 then
+          change(win, win[WF], -1)
         end
         save(sc)
       end
@@ -240,7 +296,8 @@ do
   -- trace.
   function limit.check(keys, ko, a, ao, nkeys, server_us)
     setup(a, ao, server_us)
-    local st = {tokens = tonumber(a[ao + 7]), nscopes = nkeys, scopes = {}, refused = 0, which = 0, retry = -2, toolarge = false}
+    local st = {false, false, false, false, tokens = a[ao + 7] + 0, nscopes = nkeys, refused = 0, which = 0, retry = -2,
+      toolarge = false}
     local function refuse(i, kind, us)
       if us < 0 then
         if not st.toolarge then st.refused, st.which, st.retry, st.toolarge = i, kind, -1, true end
@@ -249,49 +306,53 @@ do
       if not st.toolarge and us > st.retry then st.refused, st.which, st.retry = i, kind, us end
     end
     for i = 1, nkeys do
-      local rpm, tpm, conc = tonumber(a[ao + 7 + 3 * i - 2]), tonumber(a[ao + 7 + 3 * i - 1]), tonumber(a[ao + 7 + 3 * i])
+      local ai = ao + 7 + 3 * i
+      local rpm, tpm, conc = a[ai - 2] + 0, a[ai - 1] + 0, a[ai] + 0
       local key = keys[ko + i]
-      local ws = {rpm = rpm, tpm = tpm, conc = conc}
       local kinds = ''
       if rpm > 0 then kinds = 'r' end
       if tpm > 0 then kinds = kinds .. 't' end
       if conc > 0 then kinds = kinds .. 'c' end
-      if kinds ~= '' then
-        ws.sc = open(key, kinds)
-        ws.r, ws.t, ws.c = ws.sc.r, ws.sc.t, ws.sc.c
-      end
-      if ws.r and ws.r.sum + 1 > rpm then refuse(i, 1, wait(key, ws.r, 1, rpm)) end
-      if ws.t and ws.t.sum + st.tokens > tpm then refuse(i, 2, wait(key, ws.t, st.tokens, tpm)) end
-      if ws.c and ws.c.sum + 1 > conc then refuse(i, 3, 1000000) end
-      st.scopes[i] = ws
+      -- A scope without limits is an empty scope: nothing read or written.
+      local sc = {false, false, false, r = false, t = false, c = false, nk = 0, rpm = 0, tpm = 0}
+      if kinds ~= '' then sc = open(key, kinds) end
+      sc.rpm, sc.tpm = rpm, tpm
+      if sc.r and sc.r[SUM] + 1 > rpm then refuse(i, 1, wait(key, sc.r, 1, rpm)) end
+      if sc.t and sc.t[SUM] + st.tokens > tpm then refuse(i, 2, wait(key, sc.t, st.tokens, tpm)) end
+      if sc.c and sc.c[SUM] + 1 > conc then refuse(i, 3, 1000000) end
+      st[i] = sc
     end
     return st
   end
 
   -- finish charges every scope of an admission check allowed (only then)
-  -- and returns the reply described above.
-  function limit.finish(st)
-    local out = {0, st.refused, st.which, st.retry, 0, 0, 0, 0, 0, 0}
+  -- and returns the reply described above, appended to out when given.
+  function limit.finish(st, out)
+    out = out or {}
+    local o = #out
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = 0, st.refused, st.which, st.retry, 0
+    out[o + 6], out[o + 7], out[o + 8], out[o + 9], out[o + 10] = 0, 0, 0, 0, 0
     if st.refused == 0 then
-      out[1] = 1
-      out[4] = 0
+      out[o + 1] = 1
+      out[o + 4] = 0
     end
     for i = 1, st.nscopes do
-      local ws = st.scopes[i]
+      local sc = st[i]
+      local r, t, c = sc.r, sc.t, sc.c
       local tslot, lslot = -1, -1
-      if st.refused == 0 and ws.sc then
-        if ws.r then add(ws.r, 1) end
-        if ws.t then add(ws.t, st.tokens); tslot = ws.t.h end
-        if ws.c then add(ws.c, 1); lslot = ws.c.h end
-        save(ws.sc)
+      if st.refused == 0 and sc.nk > 0 then
+        if r then add(r, 1) end
+        if t then add(t, st.tokens); tslot = t[H] end
+        if c then add(c, 1); lslot = c[H] end
+        save(sc)
       end
-      if ws.r then
-        local rem = math.max(0, ws.rpm - ws.r.sum)
-        if out[5] == 0 or rem < out[6] then out[5], out[6], out[7] = ws.rpm, rem, emptyin(ws.r) end
+      if r then
+        local rem = math.max(0, sc.rpm - r[SUM])
+        if out[o + 5] == 0 or rem < out[o + 6] then out[o + 5], out[o + 6], out[o + 7] = sc.rpm, rem, emptyin(r) end
       end
-      if ws.t then
-        local rem = math.max(0, ws.tpm - ws.t.sum)
-        if out[8] == 0 or rem < out[9] then out[8], out[9], out[10] = ws.tpm, rem, emptyin(ws.t) end
+      if t then
+        local rem = math.max(0, sc.tpm - t[SUM])
+        if out[o + 8] == 0 or rem < out[o + 9] then out[o + 8], out[o + 9], out[o + 10] = sc.tpm, rem, emptyin(t) end
       end
       out[#out + 1] = tslot
       out[#out + 1] = lslot

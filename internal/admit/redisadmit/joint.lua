@@ -24,29 +24,21 @@ local now -- budget.clock's milliseconds, when there are budgets
 -- limit.check writes nothing.
 if nbk > 0 then
   now = math.floor(now_us / 1000)
-  local refused = budget.check(KEYS, nlk, ARGV, bao, now)
-  if refused then
-    table.insert(refused, 1, 2)
-    return refused
-  end
+  local r = budget.check(KEYS, nlk, ARGV, bao, now)
+  if r then return {2, r[1], r[2], r[3], r[4], r[5]} end
 end
 local st
 if nlk > 0 then
   st = limit.check(KEYS, 0, ARGV, lao, nlk, now_us)
-  if st.refused ~= 0 then
-    local out = limit.finish(st) -- refused: charges nothing
-    table.insert(out, 1, 1)
-    return out
-  end
+  if st.refused ~= 0 then return limit.finish(st, {1}) end -- refused: charges nothing
 end
 
--- Take.
+-- Take: the reply is built in one table, each half appending its part.
 local out = {0}
-if st then
-  for _, v in ipairs(limit.finish(st)) do out[#out + 1] = v end
-end
+if st then limit.finish(st, out) end
 if now then
   budget.hold(KEYS, nlk, ARGV, bao, now)
-  for _, v in ipairs({1, 0, 0, 0, now}) do out[#out + 1] = v end
+  local o = #out
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = 1, 0, 0, 0, now
 end
 return out
