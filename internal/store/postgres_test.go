@@ -38,6 +38,15 @@ func postgresURL(t testing.TB) string {
 // that parallel test runs on one server do not see each other.
 func openPostgres(t testing.TB) store.Store {
 	t.Helper()
+	s := openPostgresURL(t, postgresSchema(t))
+	t.Cleanup(func() { s.Close() }) // runs before the drop: cleanups are LIFO
+	return s
+}
+
+// postgresSchema creates a schema, dropped at cleanup, and returns the URL
+// whose connections use it.
+func postgresSchema(t testing.TB) string {
+	t.Helper()
 	base := postgresURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -67,12 +76,20 @@ func openPostgres(t testing.TB) store.Store {
 	qv := u.Query()
 	qv.Set("search_path", schema) // pgx passes unknown URL parameters as runtime parameters
 	u.RawQuery = qv.Encode()
-	s, err := store.Open(ctx, store.Config{PostgresURL: u.String()})
+	return u.String()
+}
+
+// openPostgresURL opens the store at u; the caller closes it.
+func openPostgresURL(t testing.TB, u string) store.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := store.Open(ctx, store.Config{PostgresURL: u})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() }) // runs before the drop: cleanups are LIFO
 	if s.Backend() != "postgres" {
+		s.Close()
 		t.Fatalf("Backend() = %q", s.Backend())
 	}
 	return s
