@@ -50,6 +50,7 @@ type options struct {
 	syBin    string        // a prebuilt switchyard binary, instead of building one
 	profile  string        // directory for CPU profiles of the proxies; empty: none
 	jsonOut  string        // raw results, for analysis
+	plain    bool          // issue 2's gateway set-up: a config key, no limits, budgets or traces
 
 	proxyCPU, loadCPU int
 
@@ -92,6 +93,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temp dir with binaries, configs and logs")
 	fs.StringVar(&o.profile, "profile", "", "write CPU profiles of the proxies to this directory (Switchyard runs in-process via bench/gwprof); profiling costs CPU, so its numbers are not the benchmark's")
 	fs.StringVar(&o.jsonOut, "json", "", "also write every run's raw results (percentiles, timeline, /proc samples) as JSON to this file")
+	fs.BoolVar(&o.plain, "plain", false, "run Switchyard as issue 2 measured it: one config key, no tenant limits, budgets or traces (default: all on)")
 	fs.StringVar(&o.syBin, "switchyard", "", "use this switchyard binary instead of building ./cmd/switchyard (e.g. to compare builds)")
 	fs.IntVar(&o.proxyCPU, "proxy-cpu", 0, "CPU the proxy under test runs on")
 	fs.IntVar(&o.loadCPU, "load-cpu", 1, "CPU the emulator and the load generator share")
@@ -248,6 +250,7 @@ type env struct {
 	loadLog *os.File
 	goVer   string
 	waited  time.Duration // spent in waitQuiet
+	sink    *otlpSink     // the trace collector, unless --plain
 }
 
 // waitQuiet waits, within the run's budget (--quiet-wait), until the
@@ -299,6 +302,13 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 	defer e.emu.stop()
+	if !o.plain {
+		var err error
+		if e.sink, err = startSink(); err != nil {
+			return err
+		}
+		defer e.sink.close()
+	}
 
 	modes := []*mode{
 		{name: "non-stream", knobs: `{"ttft":"0s","tps":0}`,
@@ -338,6 +348,9 @@ func run(ctx context.Context, o *options) error {
 		}
 	}
 	rep := &report{o: o, goVersion: e.goVer, modes: modes, results: results, built: built, total: time.Since(began), idle: idle, waited: e.waited}
+	if e.sink != nil {
+		rep.spans, rep.spanBytes = e.sink.exports.Load(), e.sink.bytes.Load()
+	}
 	md := rep.markdown()
 	fmt.Print(md)
 	out := o.out
@@ -507,7 +520,7 @@ func (e *env) measure(ctx context.Context, s *scenario) (*childOut, error) {
 		}
 		spec.URL = "http://" + addr + "/v1/chat/completions"
 	case switchyard:
-		cfg, addr, err := e.gatewayConfig()
+		cfg, addr, admin, err := e.gatewayConfig()
 		if err != nil {
 			return nil, err
 		}
@@ -523,6 +536,13 @@ func (e *env) measure(ctx context.Context, s *scenario) (*childOut, error) {
 			return nil, err
 		}
 		spec.URL = "http://" + addr + "/v1/chat/completions"
+		if !e.o.plain {
+			key, err := provision(admin)
+			if err != nil {
+				return nil, fmt.Errorf("%w\n%s", err, p.logTail())
+			}
+			spec.Header["Authorization"] = "Bearer " + key
+		}
 	}
 	if err := smoke(spec); err != nil {
 		if p != nil {
@@ -572,20 +592,23 @@ func (e *env) profilePath(who string, s *scenario) string {
 	return filepath.Join(e.o.profile, fmt.Sprintf("%s-%s-%g.pprof", who, s.mode.name, s.rate))
 }
 
-// gatewayConfig writes a config for a fresh gateway and returns its path and
-// API address.
-func (e *env) gatewayConfig() (path, addr string, err error) {
+// gatewayConfig writes a config for a fresh gateway and returns its path,
+// API address and admin address.
+func (e *env) gatewayConfig() (path, addr, admin string, err error) {
 	if addr, err = freePort(); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	admin, err := freePort()
-	if err != nil {
-		return "", "", err
+	if admin, err = freePort(); err != nil {
+		return "", "", "", err
+	}
+	tracing := ""
+	if e.sink != nil {
+		tracing = fmt.Sprintf("tracing: {otlp_endpoint: %q, sample_ratio: 1.0}\n", e.sink.url)
 	}
 	cfg := fmt.Sprintf(`# written by bench/run
 listen: %s
-admin: {listen: %s}
-data_dir: %s
+admin: {listen: %s, token: %s}
+%sdata_dir: %s
 log: {level: warn}
 keys:
   - {name: bench, key: %s}
@@ -595,9 +618,9 @@ models:
   - name: bench-model
     deployments:
       - {provider: emu, model: bench-model, price: {input: "0.15", output: "0.60"}}
-`, addr, admin, filepath.Join(e.tmp, "data"), benchKey, e.emuURL)
+`, addr, admin, benchAdminToken, tracing, filepath.Join(e.tmp, "data"), benchKey, e.emuURL)
 	path = filepath.Join(e.tmp, "switchyard.yaml")
-	return path, addr, os.WriteFile(path, []byte(cfg), 0o600)
+	return path, addr, admin, os.WriteFile(path, []byte(cfg), 0o600)
 }
 
 // smoke sends one request the way the load generator will, so that a

@@ -27,6 +27,8 @@ type report struct {
 	total     time.Duration
 	idle      float64       // the machine's load before the run, in cores
 	waited    time.Duration // for other processes to go quiet
+	spans     int64         // OTLP exports the trace sink received (not --plain)
+	spanBytes int64
 }
 
 func (r *report) find(m *mode, rate float64, t target) *scenario {
@@ -92,8 +94,17 @@ func (r *report) markdown() string {
 		}
 		w(").\n")
 	}
-	w("- Switchyard: `switchyard serve` with one key and one priced deployment: every request is authenticated, its body parsed " +
-		"and its model rewritten, usage and cost are accounted; for streams it asks the emulator for usage and strips the usage chunk. Log level warn.\n")
+	if o.plain {
+		w("- Switchyard (`--plain`): `switchyard serve` with one config key and one priced deployment: every request is authenticated, its body parsed " +
+			"and its model rewritten, usage and cost are journaled, stored and booked; for streams it asks the emulator for usage and strips the usage chunk. Log level warn.\n")
+	} else {
+		w("- Switchyard: `switchyard serve` with one priced deployment and everything on: a stored tenant and key (created through the admin API "+
+			"before the load), each with rpm, tpm and concurrency limits and a hard budget, so every request is admitted, holds its worst-case cost "+
+			"on both budgets and settles them; metrics; a trace per request with a span per attempt, exported over OTLP/HTTP to a sink in the "+
+			"harness (%d exports, %.1f MB in the run); the journal, the SQLite store and the ledger. Every request is authenticated, its body "+
+			"parsed and its model rewritten; for streams it asks the emulator for usage and strips the usage chunk. Log level warn.\n",
+			r.spans, float64(r.spanBytes)/1e6)
+	}
 	w("- Bare proxy (`bench/bareproxy`): `httputil.ReverseProxy`, FlushInterval -1, the gateway's upstream transport settings; nothing else.\n")
 	w("- A fresh proxy process per scenario. **CPU µs/req**: the proxy's utime+stime (/proc/PID/stat, 10 ms ticks) over the " +
 		"measurement window, divided by the requests completed in it. **RSS**: VmRSS at the end of the window; **peak**: VmHWM, " +
