@@ -63,6 +63,7 @@ type Ticket struct {
 	budgets [2]budget.Budget
 	scopes  [2]limit.Scope
 	ask     limit.Ask
+	ctx     detached // Finish's context, without the request's cancellation
 	// Limits carries the rate-limit headers every answer shows.
 	Limits limit.Decision
 }
@@ -90,10 +91,10 @@ func (a *Admitter) Admit(ctx context.Context, ask *Ask) (*Ticket, *Refusal) {
 	t := tickets.Get().(*Ticket)
 	var keyScope, tenantScope string
 	if !p.Limits.IsZero() || !p.Budget.IsZero() {
-		keyScope = "key:" + p.KeyID
+		keyScope = keyNames.name(p.KeyID)
 	}
 	if p.TenantID != "" && (!p.TenantLimits.IsZero() || !p.TenantBudget.IsZero()) {
-		tenantScope = "tenant:" + p.TenantID
+		tenantScope = tenantNames.name(p.TenantID)
 	}
 	n := 0
 	if a.Limits != nil {
@@ -170,7 +171,8 @@ func (a *Admitter) Finish(ctx context.Context, t *Ticket, tokens int64, cost mon
 	// The request's context is cancelled when its client hangs up, which is
 	// exactly when the hold and lease must still be given back: with it, a
 	// Redis settlement failed and both leaked until they expired.
-	ctx = context.WithoutCancel(ctx)
+	t.ctx.parent = ctx
+	ctx = &t.ctx
 	if a.Limits != nil && t.lim.Valid() {
 		if err := a.Limits.Settle(ctx, t.lim, tokens); err != nil {
 			a.log().Warn("rate limit settle failed; the hold expires on its own", "err", err)

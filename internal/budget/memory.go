@@ -17,20 +17,24 @@ type Memory struct {
 	// Notifier receives threshold alerts; nil drops them.
 	Notifier *Notifier
 
-	mu      sync.RWMutex
-	ledgers map[book]*ledger
+	mu sync.RWMutex
+	// ledgers are by scope, then by period: a lookup hashes one short
+	// string (a map keyed by the whole book hashed two strings and two ints,
+	// a tenth of a one-node admission's CPU).
+	ledgers map[string][]*ledger
 	order   uint64 // creation order of ledgers, the lock order
 	ids     atomic.Uint64
 }
 
 // NewMemory returns an empty Memory that sends alerts to n (which may be nil).
 func NewMemory(n *Notifier) *Memory {
-	return &Memory{Notifier: n, ledgers: make(map[book]*ledger)}
+	return &Memory{Notifier: n, ledgers: make(map[string][]*ledger)}
 }
 
 // ledger is the books of one scope and period.
 type ledger struct {
 	order uint64
+	book  book
 
 	mu         sync.Mutex
 	buckets    map[int64]bucketSpend // bucket ID → spend
@@ -81,19 +85,29 @@ type mark struct {
 func (m *Memory) ledger(b *Budget) *ledger {
 	k := b.book()
 	m.mu.RLock()
-	l := m.ledgers[k]
+	l := find(m.ledgers[k.scope], k)
 	m.mu.RUnlock()
 	if l != nil {
 		return l
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if l = m.ledgers[k]; l == nil {
+	if l = find(m.ledgers[k.scope], k); l == nil {
 		m.order++
-		l = &ledger{order: m.order, buckets: make(map[int64]bucketSpend), holds: make(map[uint64]hold), marks: make(map[mark]time.Time)}
-		m.ledgers[k] = l
+		l = &ledger{order: m.order, book: k, buckets: make(map[int64]bucketSpend), holds: make(map[uint64]hold), marks: make(map[mark]time.Time)}
+		m.ledgers[k.scope] = append(m.ledgers[k.scope], l)
 	}
 	return l
+}
+
+// find is the ledger of k among one scope's (usually one).
+func find(ls []*ledger, k book) *ledger {
+	for _, l := range ls {
+		if l.book == k {
+			return l
+		}
+	}
+	return nil
 }
 
 // reapHolds drops holds that expired by now. It scans only when the earliest
@@ -350,8 +364,8 @@ func (m *Memory) Seed(_ context.Context, b Budget, bucket Bucket, spent money.Na
 func (m *Memory) Reap(now time.Time) {
 	m.mu.RLock()
 	ls := make([]*ledger, 0, len(m.ledgers))
-	for _, l := range m.ledgers {
-		ls = append(ls, l)
+	for _, scope := range m.ledgers {
+		ls = append(ls, scope...)
 	}
 	m.mu.RUnlock()
 	for _, l := range ls {

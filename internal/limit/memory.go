@@ -284,41 +284,50 @@ func insertScope(idx []int, sc []Scope, i int) []int {
 }
 
 // Settle implements Limiter.
+//
+// Only an extra charge (actual tokens over the admission's) reads the clock:
+// it lands in the head slot, which must be now's. A refund or a lease given
+// back is applied where the window stands: refunding slot j and then
+// advancing past it takes the same from the sum, and leaves the same slots,
+// as advancing first (which drops what is left of j whole and the refund
+// with it), so the next reader, who advances to its own now, sees the same
+// window either way. That spares a time.Now on most settlements.
 func (m *Memory) Settle(_ context.Context, t Ticket, actual int64) error {
 	if t.n == 0 {
 		return nil
 	}
-	now := m.now().UnixNano()
-	rs, ls := now/m.slot, now/m.lease
 	delta := actual - t.tokens
+	var now, rs int64
+	if delta > 0 {
+		now = m.now().UnixNano()
+		rs = now / m.slot
+	}
 	for i := 0; i < t.n; i++ {
 		c := t.at(i)
-		st := m.lookup(c.scope, delta > 0 && c.tokSlot >= 0, now)
+		add := delta > 0 && c.tokSlot >= 0
+		st := m.lookup(c.scope, add, now)
 		if st == nil {
 			continue // swept: its windows were already empty
 		}
 		st.mu.Lock()
 		if st.dead {
 			st.mu.Unlock()
-			if st = m.lookup(c.scope, delta > 0 && c.tokSlot >= 0, now); st == nil {
+			if st = m.lookup(c.scope, add, now); st == nil {
 				continue
 			}
 			st.mu.Lock()
 		}
-		if c.tokSlot >= 0 {
+		if add {
 			if !st.hasTok {
 				st.tok, st.hasTok = newWindow(rateSlots), true
 				st.tok.head = rs
 			}
 			st.tok.advance(rs)
-			if delta < 0 {
-				st.tok.refund(c.tokSlot, -delta)
-			} else if delta > 0 {
-				st.tok.add(delta)
-			}
+			st.tok.add(delta)
+		} else if delta < 0 && c.tokSlot >= 0 && st.hasTok {
+			st.tok.refund(c.tokSlot, -delta)
 		}
 		if c.concSlot >= 0 && st.hasConc {
-			st.conc.advance(ls)
 			st.conc.refund(c.concSlot, 1)
 		}
 		st.mu.Unlock()
