@@ -19,9 +19,11 @@ type ChargeReader interface {
 	Charges(ctx context.Context, requestIDs []string) (map[string]money.Nanos, error)
 }
 
-// Charges implements ChargeReader: one primary-key range read of the
-// postings for the whole list, so the dashboard's requests page pays one
-// query for its charges rather than one per row.
+// Charges implements ChargeReader: one query for the whole list, so the
+// dashboard's requests page pays one query for its charges rather than one
+// per row. A revenue transaction is normally a pair, read from its header
+// by primary key; one with more postings sums its revenue postings, also
+// by primary key range.
 func (s *sqlStore) Charges(ctx context.Context, requestIDs []string) (map[string]money.Nanos, error) {
 	if len(requestIDs) > MaxRecent {
 		return nil, fmt.Errorf("%w: charges: %d request ids, at most %d", ErrBadQuery, len(requestIDs), MaxRecent)
@@ -30,16 +32,21 @@ func (s *sqlStore) Charges(ctx context.Context, requestIDs []string) (map[string
 	if len(requestIDs) == 0 {
 		return out, nil
 	}
-	args := make([]any, 0, len(requestIDs)+1)
-	args = append(args, ledger.AccountRevenue)
+	ids := make([]any, 0, len(requestIDs))
 	byTxn := make(map[string]string, len(requestIDs))
 	for _, id := range requestIDs {
 		tid := ledger.RevenueID(id)
 		byTxn[tid] = id
-		args = append(args, tid)
+		ids = append(ids, tid)
 	}
-	q := "SELECT txn_id, CAST(SUM(amount) AS BIGINT) FROM ledger_postings WHERE account = ? AND txn_id IN (" +
-		strings.TrimSuffix(strings.Repeat("?,", len(requestIDs)), ",") + ") GROUP BY txn_id"
+	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(requestIDs)), ",") + ")"
+	rev := ledger.AccountRevenue
+	q := "SELECT txn_id, CAST(SUM(amount) AS BIGINT) FROM ledger_postings WHERE account = ? AND txn_id IN " + in + " GROUP BY txn_id" +
+		" UNION ALL SELECT id, CASE WHEN account = ? THEN amount ELSE 0 END - CASE WHEN contra_account = ? THEN amount ELSE 0 END" +
+		" FROM ledger_txns WHERE amount <> 0 AND (account = ? OR contra_account = ?) AND id IN " + in
+	args := make([]any, 0, 2*len(ids)+5)
+	args = append(append(append(args, rev), ids...), rev, rev, rev, rev)
+	args = append(args, ids...)
 	rows, err := s.r.QueryContext(ctx, s.bind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: charges: %w", err)

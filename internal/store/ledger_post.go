@@ -1,0 +1,559 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/ledger"
+)
+
+// Booking: the journal writer posts every batch's transactions, so this
+// is the ledger's hot path. What keeps it cheap:
+//   - a two-posting transaction (all that the gateway derives) is one
+//     header row holding its pair (migration 0009), not a header and two
+//     postings whose triggers re-read each other;
+//   - on SQLite every statement is prepared once, in a few sizes
+//     (chunkSizes), and a batch is written without first reading which of
+//     its ids are booked: the insert skips those, and only when it skipped
+//     any is the batch redone the careful way;
+//   - the rollups are summed in Go and upserted once per key per batch.
+
+// pairOf returns a checked transaction's postings as one header's pair:
+// ok when it has exactly two, which then are (account, amount) and
+// (contra, -amount), since they balance.
+func pairOf(t *ledger.Txn) (account, contra string, amount int64, ok bool) {
+	if len(t.Postings) != 2 {
+		return "", "", 0, false
+	}
+	return t.Postings[0].Account, t.Postings[1].Account, int64(t.Postings[0].Amount), true
+}
+
+func txnArgs(args []any, t *ledger.Txn, now int64) []any {
+	d := t.Dims
+	acct, contra, amount, _ := pairOf(t)
+	return append(args, t.ID, t.Kind, t.Time.UnixNano(), now, t.Source, d.Tenant, d.Key, d.Model, d.Deployment, d.Provider,
+		d.Plan, d.PlanVersion, d.Experiment, d.Arm, d.Commitment, t.Reverses, t.Reason, acct, contra, amount)
+}
+
+// Write statements, by rows (SQLite; Postgres passes arrays instead). A
+// header booked already is skipped, and the rows written tell whether any
+// was.
+func insertTxnsSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ledger_txns (" + strings.Join(txnCols, ",") + ") VALUES ")
+	values(&b, rows, len(txnCols))
+	b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	return b.String()
+}
+
+func insertPostingsSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ledger_postings (" + strings.Join(postingCols, ",") + ") VALUES ")
+	values(&b, rows, len(postingCols))
+	return b.String()
+}
+
+func selectTxnIDsSQL(rows int) string {
+	return "SELECT id FROM ledger_txns WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?,", rows), ",") + ")"
+}
+
+func upsertBooksSQL(table string, rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(bookKeyCols, ",") + "," + strings.Join(bookSumCols, ",") + ") VALUES ")
+	values(&b, rows, len(bookKeyCols)+len(bookSumCols))
+	b.WriteString(" ON CONFLICT (" + strings.Join(bookKeyCols, ",") + ") DO UPDATE SET ")
+	for i, c := range bookSumCols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s = %s.%s + excluded.%s", c, table, c, c)
+	}
+	return b.String()
+}
+
+// chunkSizes splits n rows into statements of at most per rows: full
+// chunks, then the remainder in powers of two, so that a statement has one
+// of a few sizes, each prepared once (prepareBooks). Parsing a statement
+// for a batch's odd remainder cost more than running it, and the writer's
+// batches (200 ms of traffic) are mostly remainder.
+func chunkSizes(n, per int) []int {
+	var out []int
+	for ; n >= per; n -= per {
+		out = append(out, per)
+	}
+	for p := 1 << 30; n > 0; p >>= 1 {
+		if p <= n {
+			out = append(out, p)
+			n -= p
+		}
+	}
+	return out
+}
+
+// stmtSizes are the row counts chunkSizes yields for per.
+func stmtSizes(per int) []int {
+	out := []int{per}
+	for p := 1; p < per; p <<= 1 {
+		out = append(out, p)
+	}
+	return out
+}
+
+// bookStmts are the ledger's SQLite write statements by row count, built
+// once per dialect rather than per batch.
+type bookStmts struct {
+	txns, postings, ids, hourly, daily map[int]string
+	all                                []string // every one, the full-chunk header insert last
+}
+
+var bookStmtsCache sync.Map // [2]int{maxParams, chunkRows} → *bookStmts
+
+func (s *sqlStore) bookStmts() *bookStmts {
+	key := [2]int{s.d.maxParams, s.d.chunkRows}
+	if b, ok := bookStmtsCache.Load(key); ok {
+		return b.(*bookStmts)
+	}
+	b := &bookStmts{txns: map[int]string{}, postings: map[int]string{}, ids: map[int]string{}, hourly: map[int]string{}, daily: map[int]string{}}
+	add := func(m map[int]string, per int, f func(int) string) {
+		for _, n := range stmtSizes(per) {
+			m[n] = f(n)
+			b.all = append(b.all, m[n])
+		}
+	}
+	add(b.postings, s.rowsPer(len(postingCols)), insertPostingsSQL)
+	add(b.ids, s.rowsPer(1), selectTxnIDsSQL)
+	bookCols := len(bookKeyCols) + len(bookSumCols)
+	add(b.hourly, s.rowsPer(bookCols), func(n int) string { return upsertBooksSQL("ledger_hourly", n) })
+	add(b.daily, s.rowsPer(bookCols), func(n int) string { return upsertBooksSQL("ledger_daily", n) })
+	sizes := stmtSizes(s.rowsPer(len(txnCols)))
+	for i := len(sizes) - 1; i >= 0; i-- { // the full chunk (sizes[0]) last
+		b.txns[sizes[i]] = insertTxnsSQL(sizes[i])
+		b.all = append(b.all, b.txns[sizes[i]])
+	}
+	v, _ := bookStmtsCache.LoadOrStore(key, b)
+	return v.(*bookStmts)
+}
+
+// prepareBooks prepares the ledger's write statements on SQLite's writer,
+// once, before a write transaction takes its only connection (parsing
+// them each batch cost a fifth of Post). The store's lock is not held
+// while preparing: Apply may hold the connection and want the lock.
+func (s *sqlStore) prepareBooks(ctx context.Context) error {
+	if s.d.chunkRows == 0 {
+		return nil
+	}
+	qs := s.bookStmts().all
+	s.mu.Lock()
+	_, done := s.stmts[qs[len(qs)-1]] // prepared last
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	for _, q := range qs {
+		s.mu.Lock()
+		_, ok := s.stmts[q]
+		s.mu.Unlock()
+		if ok {
+			continue
+		}
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		s.mu.Lock()
+		if _, ok := s.stmts[q]; ok || s.stmts == nil {
+			st.Close()
+		} else {
+			s.stmts[q] = st
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// exec runs q in tx, prepared when it was, and returns the rows it wrote.
+func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	if st := s.txStmt(ctx, tx, q); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.ExecContext(ctx, q, args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+type bookKey struct {
+	bucket                                              int64
+	tenant, key, model, deployment, provider, plan, arm string
+}
+
+func (a bookKey) less(b bookKey) bool {
+	if a.bucket != b.bucket {
+		return a.bucket < b.bucket
+	}
+	for _, x := range [...][2]string{{a.tenant, b.tenant}, {a.key, b.key}, {a.model, b.model},
+		{a.deployment, b.deployment}, {a.provider, b.provider}, {a.plan, b.plan}, {a.arm, b.arm}} {
+		if x[0] != x[1] {
+			return x[0] < x[1]
+		}
+	}
+	return false
+}
+
+// errBooked: the optimistic write met a transaction booked already.
+var errBooked = errors.New("store: post: batch holds a booked transaction")
+
+func (s *sqlStore) Post(ctx context.Context, txns []ledger.Txn) (int, error) {
+	if len(txns) == 0 {
+		return 0, nil
+	}
+	batch, err := postOrder(txns)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.prepareBooks(ctx); err != nil {
+		return 0, err
+	}
+	// On SQLite, first as if every transaction were new (steady traffic);
+	// when some was booked already (a batch retried, the journal's tail
+	// replayed), again reading first which ones.
+	optimistic := s.d.name != "postgres"
+	for {
+		n, err := s.post(ctx, batch, optimistic)
+		if optimistic && errors.Is(err, errBooked) {
+			optimistic = false
+			continue
+		}
+		return n, err
+	}
+}
+
+func (s *sqlStore) post(ctx context.Context, batch []*ledger.Txn, optimistic bool) (int, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: post: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	n, err := s.postTx(ctx, tx, batch, optimistic)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: post: commit: %w", err)
+	}
+	return n, nil
+}
+
+// postOrder checks every transaction, drops later copies of an id and
+// sorts the rest by id: one order for every writer, so that replicas
+// booking the same ids wait on each other rather than deadlock.
+func postOrder(txns []ledger.Txn) ([]*ledger.Txn, error) {
+	seen := make(map[string]bool, len(txns))
+	batch := make([]*ledger.Txn, 0, len(txns))
+	for i := range txns {
+		t := &txns[i]
+		if err := t.Check(); err != nil {
+			return nil, fmt.Errorf("store: post: %w", err)
+		}
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			batch = append(batch, t)
+		}
+	}
+	sort.Slice(batch, func(i, j int) bool { return batch[i].ID < batch[j].ID })
+	return batch, nil
+}
+
+// postTx books batch (postOrder's) within tx and adds the new ones to the
+// rollups. optimistic (SQLite, a batch of pairs only): errBooked if any
+// was booked already, rather than reading first which.
+func (s *sqlStore) postTx(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn, optimistic bool) (int, error) {
+	var fresh []*ledger.Txn
+	var err error
+	if s.d.name == "postgres" {
+		fresh, err = s.pgPost(ctx, tx, batch)
+	} else {
+		fresh, err = s.litePost(ctx, tx, batch, optimistic)
+	}
+	if err != nil {
+		return 0, err
+	}
+	hourly, daily := map[bookKey]*[5]int64{}, map[bookKey]*[5]int64{}
+	for _, t := range fresh {
+		e := t.Effect()
+		v := [5]int64{int64(e.Revenue), int64(e.Cost), int64(e.Committed), e.Requests, e.Attempts}
+		sec := t.Time.Unix()
+		d := t.Dims
+		k := bookKey{floorTo(sec, hourSec), d.Tenant, d.Key, d.Model, d.Deployment, d.Provider, d.Plan, d.Arm}
+		addBook(hourly, k, &v)
+		k.bucket = floorTo(sec, daySec)
+		addBook(daily, k, &v)
+	}
+	if err := s.upsertBooks(ctx, tx, "ledger_hourly", hourly); err != nil {
+		return 0, err
+	}
+	if err := s.upsertBooks(ctx, tx, "ledger_daily", daily); err != nil {
+		return 0, err
+	}
+	return len(fresh), nil
+}
+
+func addBook(m map[bookKey]*[5]int64, k bookKey, v *[5]int64) {
+	t := m[k]
+	if t == nil {
+		t = new([5]int64)
+		m[k] = t
+	}
+	for i := range v {
+		t[i] += v[i]
+	}
+}
+
+// pgPost writes headers first, learning from RETURNING which are new, then
+// the postings of the new ones that are not pairs; the deferred trigger
+// checks those balance at commit. A replica booking the same id at the
+// same time waits on the header's unique index and then skips it with its
+// postings. Each table takes the batch as one array per column (see
+// pgarrays.go).
+func (s *sqlStore) pgPost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn) ([]*ledger.Txn, error) {
+	byID := make(map[string]*ledger.Txn, len(batch))
+	now := time.Now().UnixNano()
+	cols := columns(txnColTypes, len(batch))
+	row := make([]any, 0, len(txnCols))
+	for _, t := range batch {
+		byID[t.ID] = t
+		row = txnArgs(row[:0], t, now)
+		appendRow(cols, row)
+	}
+	rows, err := tx.QueryContext(ctx, pgInsertTxnsSQL, cols...)
+	if err != nil {
+		return nil, fmt.Errorf("store: post: insert transactions: %w", err)
+	}
+	var fresh []*ledger.Txn
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: post: insert transactions: %w", err)
+		}
+		fresh = append(fresh, byID[id])
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("store: post: insert transactions: %w", err)
+	}
+	sort.Slice(fresh, func(i, j int) bool { return fresh[i].ID < fresh[j].ID })
+	var pcols []any
+	for _, t := range fresh {
+		if _, _, _, pair := pairOf(t); pair {
+			continue
+		}
+		if pcols == nil {
+			pcols = columns(postingColTypes, 4)
+		}
+		for i, p := range t.Postings {
+			appendRow(pcols, []any{t.ID, int64(i), p.Account, int64(p.Amount)})
+		}
+	}
+	if pcols != nil {
+		if _, err := tx.ExecContext(ctx, pgInsertPostingsSQL, pcols...); err != nil {
+			return nil, fmt.Errorf("store: post: insert postings: %w", err)
+		}
+	}
+	return fresh, nil
+}
+
+var (
+	txnColTypes = []string{"text", "text", "bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+		"text", "text", "bigint"}
+	postingColTypes = []string{"text", "bigint", "text", "bigint"}
+	bookColTypes    = []string{"bigint", "text", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint"}
+
+	pgInsertTxnsSQL = "INSERT INTO ledger_txns (" + strings.Join(txnCols, ",") + ") " + unnestSQL(txnColTypes) +
+		" ON CONFLICT (id) DO NOTHING RETURNING id"
+	pgInsertPostingsSQL = "INSERT INTO ledger_postings (" + strings.Join(postingCols, ",") + ") " + unnestSQL(postingColTypes)
+)
+
+// litePost writes the new transactions of batch and returns them. SQLite
+// has one writer: nothing else can book these ids meanwhile.
+//
+// optimistic: batch holds pairs only and is written whole; the headers
+// booked already are skipped, and errBooked tells that some were (the
+// caller rolls back and retries carefully).
+//
+// Otherwise it reads which ids are booked, then writes the new ones'
+// postings (those not pairs) before their headers, whose trigger refuses
+// any whose postings do not balance.
+func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn, optimistic bool) ([]*ledger.Txn, error) {
+	stmts := s.bookStmts()
+	fresh := batch
+	if optimistic {
+		for _, t := range batch {
+			if _, _, _, pair := pairOf(t); !pair {
+				optimistic = false
+				break
+			}
+		}
+	}
+	if !optimistic {
+		have, err := s.liteBooked(ctx, tx, stmts, batch)
+		if err != nil {
+			return nil, err
+		}
+		fresh = make([]*ledger.Txn, 0, len(batch))
+		for _, t := range batch {
+			if !have[t.ID] {
+				fresh = append(fresh, t)
+			}
+		}
+		if err := s.insertPostings(ctx, tx, stmts, fresh); err != nil {
+			return nil, err
+		}
+	}
+	now := time.Now().UnixNano()
+	args := make([]any, 0, s.rowsPer(len(txnCols))*len(txnCols))
+	rest := fresh
+	var wrote int64
+	for _, n := range chunkSizes(len(fresh), s.rowsPer(len(txnCols))) {
+		args = args[:0]
+		for _, t := range rest[:n] {
+			args = txnArgs(args, t, now)
+		}
+		rest = rest[n:]
+		w, err := s.exec(ctx, tx, stmts.txns[n], args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: post: insert transactions: %w", err)
+		}
+		wrote += w
+	}
+	if wrote != int64(len(fresh)) {
+		if optimistic {
+			return nil, errBooked
+		}
+		return nil, fmt.Errorf("store: post: insert transactions: %d of %d written", wrote, len(fresh))
+	}
+	return fresh, nil
+}
+
+// liteBooked returns which of batch's ids are booked.
+func (s *sqlStore) liteBooked(ctx context.Context, tx *sql.Tx, stmts *bookStmts, batch []*ledger.Txn) (map[string]bool, error) {
+	have := map[string]bool{}
+	rest := batch
+	for _, n := range chunkSizes(len(batch), s.rowsPer(1)) {
+		args := make([]any, n)
+		for i, t := range rest[:n] {
+			args[i] = t.ID
+		}
+		rest = rest[n:]
+		q := stmts.ids[n]
+		var rows *sql.Rows
+		var err error
+		if st := s.txStmt(ctx, tx, q); st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, q, args...)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: post: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: post: %w", err)
+			}
+			have[id] = true
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("store: post: %w", err)
+		}
+	}
+	return have, nil
+}
+
+// insertPostings writes the postings of txns that are not pairs.
+func (s *sqlStore) insertPostings(ctx context.Context, tx *sql.Tx, stmts *bookStmts, txns []*ledger.Txn) error {
+	type row struct {
+		t   *ledger.Txn
+		seq int
+	}
+	var all []row
+	for _, t := range txns {
+		if _, _, _, pair := pairOf(t); pair {
+			continue
+		}
+		for i := range t.Postings {
+			all = append(all, row{t, i})
+		}
+	}
+	rest := all
+	for _, n := range chunkSizes(len(all), s.rowsPer(len(postingCols))) {
+		args := make([]any, 0, n*len(postingCols))
+		for _, r := range rest[:n] {
+			p := r.t.Postings[r.seq]
+			args = append(args, r.t.ID, int64(r.seq), p.Account, int64(p.Amount))
+		}
+		rest = rest[n:]
+		if _, err := s.exec(ctx, tx, stmts.postings[n], args...); err != nil {
+			return fmt.Errorf("store: post: insert postings: %w", err)
+		}
+	}
+	return nil
+}
+
+// upsertBooks adds m's sums into table, keys in one order for all writers.
+func (s *sqlStore) upsertBooks(ctx context.Context, tx *sql.Tx, table string, m map[bookKey]*[5]int64) error {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]bookKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	if s.d.arrays {
+		cols := columns(bookColTypes, len(keys))
+		row := make([]any, 0, len(bookColTypes))
+		for _, k := range keys {
+			row = append(row[:0], k.bucket, k.tenant, k.key, k.model, k.deployment, k.provider, k.plan, k.arm)
+			for _, v := range m[k] {
+				row = append(row, v)
+			}
+			appendRow(cols, row)
+		}
+		q := strings.Replace(upsertBooksSQL(table, 0), " VALUES ", " "+unnestSQL(bookColTypes), 1)
+		if _, err := tx.ExecContext(ctx, q, cols...); err != nil {
+			return fmt.Errorf("store: post: %s: %w", table, err)
+		}
+		return nil
+	}
+	stmts := s.bookStmts().hourly
+	if table == "ledger_daily" {
+		stmts = s.bookStmts().daily
+	}
+	cols := len(bookKeyCols) + len(bookSumCols)
+	rest := keys
+	for _, n := range chunkSizes(len(keys), s.rowsPer(cols)) {
+		args := make([]any, 0, n*cols)
+		for _, k := range rest[:n] {
+			args = append(args, k.bucket, k.tenant, k.key, k.model, k.deployment, k.provider, k.plan, k.arm)
+			for _, v := range m[k] {
+				args = append(args, v)
+			}
+		}
+		rest = rest[n:]
+		if _, err := s.exec(ctx, tx, stmts[n], args...); err != nil {
+			return fmt.Errorf("store: post: %s: %w", table, err)
+		}
+	}
+	return nil
+}
