@@ -64,6 +64,7 @@ type Ticket struct {
 	scopes  [2]limit.Scope
 	ask     limit.Ask
 	ctx     detached // Finish's context, without the request's cancellation
+	joint   bool     // admitted by Joint: settled by it when it is a Settler
 	// Limits carries the rate-limit headers every answer shows.
 	Limits limit.Decision
 }
@@ -173,6 +174,13 @@ func (a *Admitter) Finish(ctx context.Context, t *Ticket, tokens int64, cost mon
 	// Redis settlement failed and both leaked until they expired.
 	t.ctx.parent = ctx
 	ctx = &t.ctx
+	if s, ok := a.Joint.(Settler); ok && t.joint {
+		if err := s.Settle(ctx, t.lim, t.hold, tokens, cost); err != nil {
+			a.log().Error("settle failed; the hold and lease expire, the spend is in the store", "err", err, "cost_usd", cost.String())
+		}
+		t.release()
+		return
+	}
 	if a.Limits != nil && t.lim.Valid() {
 		if err := a.Limits.Settle(ctx, t.lim, tokens); err != nil {
 			a.log().Warn("rate limit settle failed; the hold expires on its own", "err", err)
@@ -183,6 +191,11 @@ func (a *Admitter) Finish(ctx context.Context, t *Ticket, tokens int64, cost mon
 			a.log().Error("budget settle failed; the hold expires, the spend is in the store", "err", err, "cost_usd", cost.String())
 		}
 	}
+	t.release()
+}
+
+// release recycles a settled Ticket.
+func (t *Ticket) release() {
 	*t = Ticket{}
 	tickets.Put(t)
 }

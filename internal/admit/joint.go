@@ -25,6 +25,18 @@ type Joint interface {
 	Admit(ctx context.Context, la *limit.Ask, budgets []budget.Budget, amount money.Nanos, ttl time.Duration, now time.Time) (Taken, error)
 }
 
+// Settler is a Joint that also settles what it took in one step (in
+// cluster mode one Redis round trip for the rate limits and the budget holds
+// together). Finish uses it for tickets the Joint admitted; without it, or
+// for tickets the halves' fallbacks admitted, Limits and Budgets settle one
+// by one.
+type Settler interface {
+	// Settle corrects the token limits of lim to tokens and gives back its
+	// leases, and settles hold at cost, as Limits.Settle and Budgets.Settle
+	// would.
+	Settle(ctx context.Context, lim limit.Ticket, hold budget.Reservation, tokens int64, cost money.Nanos) error
+}
+
 // Taken is what a joint admission decided.
 type Taken struct {
 	// Budget, when not nil, is the hard budget that refused; nothing was
@@ -51,6 +63,6 @@ func (a *Admitter) joint(ctx context.Context, t *Ticket, la *limit.Ask, nb int, 
 	case len(la.Scopes) > 0 && !tk.Limits.Allowed:
 		return rateRefusal(tk.Limits), true
 	}
-	t.Limits, t.lim, t.hold = tk.Limits, tk.Ticket, tk.Hold
+	t.Limits, t.lim, t.hold, t.joint = tk.Limits, tk.Ticket, tk.Hold, true
 	return nil, true
 }

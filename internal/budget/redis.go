@@ -73,49 +73,12 @@ budget.hold(KEYS, 0, ARGV, 0, now)
 return {1, 0, 0, 0, now}
 `)
 
-// settleScript drops the hold, books the actual cost in the bucket (once per
-// book), sums the window and claims each alert threshold crossed with SET NX:
-// the replica whose claim succeeds is the only one to send that alert.
-var settleScript = redis.NewScript(`
-local id, actual, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local thresholds = {50, 80, 100}
-local won = {}
-local ki, ai = 1, 4
-for i = 1, n do
-  local h, z = KEYS[ki], KEYS[ki + 1]
-  local limit, bexp, nb, mexp, book = tonumber(ARGV[ai]), ARGV[ai + 1], tonumber(ARGV[ai + 2]), ARGV[ai + 3], ARGV[ai + 4]
-  if book == '1' then
-    local a = redis.call('HGET', h, 'h' .. id)
-    if a then
-      redis.call('HINCRBY', h, 'held', '-' .. a)
-      redis.call('HDEL', h, 'h' .. id)
-      redis.call('ZREM', z, id)
-    end
-    if actual ~= '0' then
-      redis.call('INCRBY', KEYS[ki + 2], actual)
-      if bexp ~= '0' then redis.call('EXPIREAT', KEYS[ki + 2], bexp) end
-    end
-  end
-  local spent = 0
-  for j = 1, nb do spent = spent + tonumber(redis.call('GET', KEYS[ki + 1 + j]) or '0') end
-  for j = 1, 3 do
-    if limit > 0 and spent * 100 >= thresholds[j] * limit then
-      local ok
-      if mexp ~= '0' then
-        ok = redis.call('SET', KEYS[ki + 1 + nb + j], '1', 'NX', 'EXAT', mexp)
-      else
-        ok = redis.call('SET', KEYS[ki + 1 + nb + j], '1', 'NX')
-      end
-      if ok then
-        won[#won + 1] = i
-        won[#won + 1] = thresholds[j]
-        won[#won + 1] = spent
-      end
-    end
-  end
-  ki, ai = ki + 2 + nb + 3, ai + 5
-end
-return won
+//go:embed settlelib.lua
+var settleLib string
+
+// settleScript is Settle: budget.settle (settlelib.lua) over every budget.
+var settleScript = redis.NewScript(reserveLib + settleLib + `
+return budget.settle(KEYS, 0, ARGV, 0)
 `)
 
 var releaseScript = redis.NewScript(`
@@ -215,52 +178,12 @@ func (r *Redis) Settle(ctx context.Context, res Reservation, actual money.Nanos)
 	if res.ID == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(res.Budgets)*6)
-	args := make([]any, 0, 3+len(res.Budgets)*5)
-	args = append(args, strconv.FormatUint(res.ID, 10), strconv.FormatInt(int64(actual), 10), len(res.Budgets))
-	var bs []Bucket
-	seen := make(map[string]bool, len(res.Budgets))
-	for i := range res.Budgets {
-		b := &res.Budgets[i]
-		k := b.book().redisKey()
-		h, z := r.holdKeys(k)
-		keys = append(keys, h, z)
-		bs = b.Period.Buckets(bs[:0], res.At)
-		for _, bu := range bs {
-			keys = append(keys, r.bucketKey(k, bu))
-		}
-		start, end := b.Period.Window(res.At)
-		var w int64
-		if !start.IsZero() {
-			w = start.Unix()
-		}
-		for _, t := range Thresholds {
-			keys = append(keys, r.prefix+"a:"+k+":"+strconv.FormatInt(w, 10)+":"+strconv.Itoa(t))
-		}
-		bexp, mexp := "0", "0"
-		if !bs[0].End.IsZero() {
-			bexp = strconv.FormatInt(bs[0].End.Add(b.Period.retention()).Unix(), 10)
-		}
-		if !end.IsZero() {
-			mexp = strconv.FormatInt(end.Add(b.Period.retention()).Unix(), 10)
-		}
-		book := "1"
-		if seen[k] {
-			book = "0" // the same scope and period twice: hold and spend are shared
-		}
-		seen[k] = true
-		args = append(args, strconv.FormatInt(int64(b.Limit), 10), bexp, len(bs), mexp, book)
-	}
-	won, err := settleScript.Run(ctx, r.c, keys, args...).Int64Slice()
+	p := r.SettlePlan(res, actual)
+	won, err := settleScript.Run(ctx, r.c, p.Keys, p.Args...).Int64Slice()
 	if err != nil {
 		return unavailable(ctx, "settle", err)
 	}
-	for i := 0; i+2 < len(won); i += 3 {
-		b := &res.Budgets[won[i]-1]
-		start, end := b.Period.Window(res.At)
-		r.notifier.notify(Alert{Scope: b.Scope, Threshold: int(won[i+1]), Limit: b.Limit, Spent: money.Nanos(won[i+2]),
-			Period: b.Period.String(), Hard: b.Hard, WindowStart: start, ResetsAt: end, Webhook: b.Webhook})
-	}
+	p.Notify(won)
 	return nil
 }
 

@@ -8,6 +8,12 @@ import (
 	"github.com/switchyard/switchyard/internal/money"
 )
 
+// RedisSettleLua is the Settle script's Lua as a library: RedisLua plus
+// budget.settle (settlelib.lua), for a script that settles budgets inside a
+// larger atomic step, such as the joint settlement that settles rate limits
+// in the same round trip (internal/admit/redisadmit).
+var RedisSettleLua = reserveLib + settleLib
+
 // RedisLua is the Reserve script's Lua as a library: it defines the local
 // table `budget` (clock, check, hold; see reservelib.lua) for a script that
 // holds budgets inside a larger atomic step, such as the joint admission
@@ -88,5 +94,79 @@ func (p *ReservePlan) Decode(res []int64, sent time.Time) (Reservation, *Refusal
 func (p *ReservePlan) Forget() {
 	if p.id != 0 {
 		p.r.forget(p.id, p.budgets)
+	}
+}
+
+// SettlePlan is one settlement in budget.settle's terms (settlelib.lua): the
+// keys and arguments, and the budgets whose alerts the reply names.
+type SettlePlan struct {
+	Keys []string
+	Args []any
+
+	r   *Redis
+	res Reservation
+}
+
+// SettlePlan lays out the settlement of res at actual for the script. A
+// reservation with no ID gives a plan with no keys, which settles nothing.
+func (r *Redis) SettlePlan(res Reservation, actual money.Nanos) SettlePlan {
+	if res.ID == 0 {
+		return SettlePlan{r: r}
+	}
+	keys := make([]string, 0, len(res.Budgets)*6)
+	args := make([]any, 0, 3+len(res.Budgets)*5)
+	args = append(args, strconv.FormatUint(res.ID, 10), strconv.FormatInt(int64(actual), 10), len(res.Budgets))
+	var bs []Bucket
+	var buf [MaxScopes]string
+	seen := buf[:0]
+	if len(res.Budgets) > MaxScopes {
+		seen = make([]string, 0, len(res.Budgets))
+	}
+	for i := range res.Budgets {
+		b := &res.Budgets[i]
+		k := b.book().redisKey()
+		h, z := r.holdKeys(k)
+		keys = append(keys, h, z)
+		bs = b.Period.Buckets(bs[:0], res.At)
+		for _, bu := range bs {
+			keys = append(keys, r.bucketKey(k, bu))
+		}
+		start, end := b.Period.Window(res.At)
+		var w int64
+		if !start.IsZero() {
+			w = start.Unix()
+		}
+		for _, t := range Thresholds {
+			keys = append(keys, r.prefix+"a:"+k+":"+strconv.FormatInt(w, 10)+":"+strconv.Itoa(t))
+		}
+		bexp, mexp := "0", "0"
+		if !bs[0].End.IsZero() {
+			bexp = strconv.FormatInt(bs[0].End.Add(b.Period.retention()).Unix(), 10)
+		}
+		if !end.IsZero() {
+			mexp = strconv.FormatInt(end.Add(b.Period.retention()).Unix(), 10)
+		}
+		book := "1"
+		for _, s := range seen {
+			if s == k {
+				book = "0" // the same scope and period twice: hold and spend are shared
+			}
+		}
+		seen = append(seen, k)
+		args = append(args, strconv.FormatInt(int64(b.Limit), 10), bexp, len(bs), mexp, book)
+	}
+	return SettlePlan{Keys: keys, Args: args, r: r, res: res}
+}
+
+// Notify sends the alerts budget.settle's reply says this replica won.
+func (p *SettlePlan) Notify(won []int64) {
+	for i := 0; i+2 < len(won); i += 3 {
+		if won[i] < 1 || int(won[i]) > len(p.res.Budgets) {
+			continue
+		}
+		b := &p.res.Budgets[won[i]-1]
+		start, end := b.Period.Window(p.res.At)
+		p.r.notifier.notify(Alert{Scope: b.Scope, Threshold: int(won[i+1]), Limit: b.Limit, Spent: money.Nanos(won[i+2]),
+			Period: b.Period.String(), Hard: b.Hard, WindowStart: start, ResetsAt: end, Webhook: b.Webhook})
 	}
 }

@@ -118,23 +118,11 @@ func (r *Redis) Admit(ctx context.Context, a *Ask) (Decision, Ticket, error) {
 
 // Settle implements Limiter.
 func (r *Redis) Settle(ctx context.Context, t Ticket, actual int64) error {
-	if t.n == 0 {
+	p, ok := r.SettlePlan(t, actual)
+	if !ok {
 		return nil
 	}
-	delta := actual - t.tokens
-	keys := make([]string, 0, t.n)
-	args := r.common("settle", delta)
-	work := false
-	for i := 0; i < t.n; i++ {
-		c := t.at(i)
-		keys = append(keys, r.prefix+c.scope)
-		args = append(args, c.tokSlot, c.concSlot)
-		work = work || c.concSlot >= 0 || (c.tokSlot >= 0 && delta != 0)
-	}
-	if !work {
-		return nil
-	}
-	if err := script.Run(ctx, r.c, keys, args...).Err(); err != nil {
+	if err := script.Run(ctx, r.c, p.Keys, p.Args...).Err(); err != nil {
 		return classify(ctx, "settle", err)
 	}
 	return nil

@@ -75,3 +75,36 @@ func (p *AdmitPlan) Decode(res []int64) (Decision, Ticket, error) {
 	}
 	return d, tk, nil
 }
+
+// SettlePlan is one settlement in limit.settle's terms: its keys and
+// arguments.
+type SettlePlan struct {
+	Keys []string
+	Args []any
+}
+
+// SettlePlan lays out the settlement of t at actual tokens for the script;
+// ok is false when there is nothing to do in Redis (no lease to give back
+// and no tokens to correct).
+func (r *Redis) SettlePlan(t Ticket, actual int64) (p SettlePlan, ok bool) {
+	if t.n == 0 {
+		return SettlePlan{}, false
+	}
+	delta := actual - t.tokens
+	work := false
+	for i := 0; i < t.n; i++ {
+		c := t.at(i)
+		work = work || c.concSlot >= 0 || (c.tokSlot >= 0 && delta != 0)
+	}
+	if !work {
+		return SettlePlan{}, false
+	}
+	keys := make([]string, 0, t.n)
+	args := r.common("settle", delta)
+	for i := 0; i < t.n; i++ {
+		c := t.at(i)
+		keys = append(keys, r.prefix+c.scope)
+		args = append(args, c.tokSlot, c.concSlot)
+	}
+	return SettlePlan{Keys: keys, Args: args}, true
+}

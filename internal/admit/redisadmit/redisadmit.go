@@ -35,6 +35,13 @@ var jointLua string
 // script is the joint admission: both halves' libraries, then joint.lua.
 var script = redis.NewScript(limit.RedisLua + budget.RedisLua + jointLua)
 
+//go:embed settle.lua
+var settleLua string
+
+// settleScript is the joint settlement: both halves' settlement libraries,
+// then settle.lua.
+var settleScript = redis.NewScript(limit.RedisLua + budget.RedisSettleLua + settleLua)
+
 // Joint is admit.Joint over Redis: Limits and Budgets are the usual Redis
 // limiter and budget books, under one hash tag, and Admit takes both in one
 // script. Give the client short timeouts (limit.ClientOptions).
@@ -98,6 +105,33 @@ func (j *Joint) Admit(ctx context.Context, la *limit.Ask, budgets []budget.Budge
 		return admit.Taken{}, err
 	}
 	return decode(res, &lp, &bp, sent)
+}
+
+// Settle implements admit.Settler in one round trip: it settles what Admit
+// took, the rate limits' token correction and leases and the budget holds
+// together, where settling them one by one took two. A failure is reported
+// to both fallbacks, as each half's own settlement would have been; what it
+// could not settle expires in Redis by itself (the lease, the hold), and the
+// usage store still records the cost.
+func (j *Joint) Settle(ctx context.Context, lim limit.Ticket, hold budget.Reservation, tokens int64, cost money.Nanos) error {
+	lp, _ := j.Limits.SettlePlan(lim, tokens)
+	bp := j.Budgets.SettlePlan(hold, cost)
+	if len(lp.Keys) == 0 && len(bp.Keys) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(lp.Keys)+len(bp.Keys))
+	keys = append(append(keys, lp.Keys...), bp.Keys...)
+	args := make([]any, 0, 2+len(lp.Args)+len(bp.Args))
+	args = append(args, len(lp.Keys), len(lp.Args))
+	args = append(append(args, lp.Args...), bp.Args...)
+	won, err := settleScript.Run(ctx, j.c, keys, args...).Int64Slice()
+	if err != nil {
+		err = classify(ctx, err)
+		j.fail(err)
+		return err
+	}
+	bp.Notify(won)
+	return nil
 }
 
 // decode reads the script's reply (see joint.lua).

@@ -133,8 +133,17 @@ func TestOneRoundTripPerAdmission(t *testing.T) {
 	for _, tk := range tickets {
 		r.Finish(ctx, tk, 50, cent)
 	}
-	after, _ := n.trips()
-	t.Logf("settlement: %.1f round trips per request (limits, then budgets)", float64(after-before)/admissions)
+	after, names := n.trips()
+	// Settlement is one trip too: the rate limits and the budget holds of
+	// both scopes in one EVALSHA.
+	if after-before != admissions {
+		t.Errorf("settling %d admissions took %d round trips (%v), want one each", admissions, after-before, names[before:])
+	}
+	for _, name := range names[before:after] {
+		if name != "evalsha" {
+			t.Errorf("settlement sent %q, want EVALSHA", name)
+		}
+	}
 	key, tenant = held(t, r, who)
 	for _, st := range []budget.Status{key, tenant} {
 		if st.Held != 0 || st.Spent != (admissions+1)*cent {
