@@ -40,7 +40,9 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if c.model = c.rt.table.Model(req.Model); c.model == nil {
+	// A model outside the key's or its tenant's allowlist is unknown here
+	// as on /v1/messages: counting must not reach a cloud the key may not.
+	if c.model = c.rt.table.Model(req.Model); c.model == nil || !c.who.AllowsModel(c.model.Name) {
 		c.fail(modelNotFound(req.Model))
 		return
 	}

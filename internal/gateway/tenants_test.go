@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/jackc/pgx/v5"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -244,6 +246,15 @@ func TestTenantKeys(t *testing.T) {
 	secrets = append(secrets, narrow["key"].(string))
 	if code := chatWith(t, g, narrow["key"].(string)); code != "model_not_found" {
 		t.Errorf("model outside the key's allowlist: %q, want model_not_found", code)
+	}
+	// count_tokens asks a cloud too: the allowlist holds there as well.
+	ac := anthropic.NewClient(aoption.WithBaseURL("http://"+g.Addr()), aoption.WithAPIKey(narrow["key"].(string)), aoption.WithMaxRetries(0))
+	_, err = ac.Messages.CountTokens(context.Background(), anthropic.MessageCountTokensParams{
+		Model:    "chat",
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello"))},
+	})
+	if apiErr := (*anthropic.Error)(nil); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+		t.Errorf("count_tokens for a model outside the key's allowlist: %v, want 404", err)
 	}
 	c := openai.NewClient(option.WithBaseURL(g.URL()), option.WithAPIKey(narrow["key"].(string)), option.WithMaxRetries(0))
 	if page, err := c.Models.List(context.Background()); err != nil || len(page.Data) != 0 {
