@@ -43,16 +43,19 @@ do
   -- where tonumber(x) makes two.
 
   -- A window is an array, built whole by one constructor (a table with
-  -- named fields costs a hash part; one that grows is rehashed), read and
-  -- written at these indices:
-  local P, W, NS, CUR, H, SUM, LAST, EX, RESET, MOVED, DIRTY = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
-  local WF, WV, CWF, INCF, INCV, GONE, LASTW, HS = 12, 13, 14, 15, 16, 17, 18, 19
-  -- P kind ('r', 't', 'c'), W slot width, NS slots, CUR current slot, H head,
-  -- SUM, LAST last charged slot, EX exists, RESET, MOVED (head moved),
-  -- DIRTY (to write), WF and WV the slot field open read and its value,
-  -- CWF the head's field when that is WF, INCF and INCV the one change,
-  -- GONE slot fields to delete, LASTW (LAST to write), HS the head's digits
-  -- when it is the current slot.
+  -- named fields costs a hash part; one that grows is rehashed), at these
+  -- indices, written as literals (a local per index would be an upvalue of
+  -- every function here, and Redis runs this file's definitions on every
+  -- call):
+  --   [1] kind ('r', 't', 'c')   [2] slot width      [3] slots
+  --   [4] current slot           [5] head            [6] sum
+  --   [7] last charged slot      [8] exists          [9] reset
+  --   [10] head moved            [11] dirty (to write)
+  --   [12], [13] the slot field open read and its value
+  --   [14] the head's field when it is [12]
+  --   [15], [16] the one change: field and amount
+  --   [17] slot fields to delete [18] [7] to write
+  --   [19] the head's digits when it is the current slot
 
   -- setup reads the arguments every call shares. A now_us of 0 means
   -- server time: server_us when the caller has read TIME already.
@@ -127,16 +130,16 @@ do
         local h = cur
         if vh ~= cd then h = vh + 0 end
         local sum = vs and vs + 0 or 0
-        if vl == vh then win[LAST] = h else win[LAST] = vl and vl + 0 or 0 end
+        if vl == vh then win[7] = h else win[7] = vl and vl + 0 or 0 end
         if cur <= h then
-          win[H], win[SUM], win[MOVED] = h, sum, false
-          if h == cur then win[HS] = cd end
+          win[5], win[6], win[10] = h, sum, false
+          if h == cur then win[19] = cd end
         elseif cur - h >= nslots or sum <= 0 then
           -- Everything in the window is stale. Its slot fields all lie in
           -- (h - n, h]: older ones were dropped as they left.
           local gone = {}
           for j = h - nslots + 1, h do gone[#gone + 1] = p .. f(j) end
-          win[RESET], win[WV], win[GONE] = true, 0, gone
+          win[9], win[13], win[17] = true, 0, gone
         else
           -- The slots that left the window since the head last moved, read
           -- in one call: a key idle for a few seconds has skipped several.
@@ -150,12 +153,12 @@ do
               gone[#gone + 1] = old[k]
             end
           end
-          win[SUM], win[GONE] = sum, gone
+          win[6], win[17] = sum, gone
         end
       end
-      if win[MOVED] then win[HS] = cd end -- the head moves to the current slot
-      if win[H] == cur and (p == 'r' or (p == 't' and not twant) or (p == 'c' and not cwant)) then
-        win[CWF] = win[WF] -- the slot open read is the head's: add charges it
+      if win[10] then win[19] = cd end -- the head moves to the current slot
+      if win[5] == cur and (p == 'r' or (p == 't' and not twant) or (p == 'c' and not cwant)) then
+        win[14] = win[12] -- the slot open read is the head's: add charges it
       end
     end
     return sc
@@ -174,28 +177,28 @@ do
       false, false, false, false, false, false, false, false, false, false, false, false}
     for i = 1, sc.nk do
       local win = sc[i]
-      if win[DIRTY] then
-        local gone = win[GONE]
+      if win[11] then
+        local gone = win[17]
         if gone and #gone > 0 then
           del = del or {}
           for _, g in ipairs(gone) do del[#del + 1] = g end
         end
-        local p = win[P]
-        set[ns + 1], set[ns + 2] = FS[p], f(win[SUM])
+        local p = win[1]
+        set[ns + 1], set[ns + 2] = FS[p], f(win[6])
         ns = ns + 2
-        if win[MOVED] then
-          set[ns + 1], set[ns + 2] = FH[p], win[HS]
+        if win[10] then
+          set[ns + 1], set[ns + 2] = FH[p], win[19]
           ns = ns + 2
         end
-        if win[LASTW] or not win[EX] then
-          set[ns + 1], set[ns + 2] = FL[p], win[HS] or f(win[LAST])
+        if win[18] or not win[8] then
+          set[ns + 1], set[ns + 2] = FL[p], win[19] or f(win[7])
           ns = ns + 2
         end
-        if win[INCF] == win[WF] then
-          set[ns + 1], set[ns + 2] = win[INCF], f(win[WV] + win[INCV])
+        if win[15] == win[12] then
+          set[ns + 1], set[ns + 2] = win[15], f(win[13] + win[16])
           ns = ns + 2
         end
-        moved = moved or win[MOVED]
+        moved = moved or win[10]
         leases = leases or p == 'c'
       end
     end
@@ -204,8 +207,8 @@ do
     redis.call('HSET', sc.key, unpack(set, 1, ns))
     for i = 1, sc.nk do
       local win = sc[i]
-      if win[DIRTY] and win[INCF] ~= win[WF] then
-        redis.call('HINCRBY', sc.key, win[INCF], f(win[INCV])) -- a head ahead of the clock: rare
+      if win[11] and win[15] ~= win[12] then
+        redis.call('HINCRBY', sc.key, win[15], f(win[16])) -- a head ahead of the clock: rare
       end
     end
     if moved then
@@ -218,43 +221,43 @@ do
   -- change adds v to slot field fj of win: the one change a window gets per
   -- call (a charge at its head, or a refund).
   local function change(win, fj, v)
-    win[INCF], win[INCV] = fj, v
-    win[SUM] = win[SUM] + v
-    win[DIRTY] = true
+    win[15], win[16] = fj, v
+    win[6] = win[6] + v
+    win[11] = true
   end
 
   local function add(win, v)
-    local fj = win[CWF] -- the head's field, when open read it (the usual case)
-    if not fj then fj = win[P] .. f(win[H]) end
+    local fj = win[14] -- the head's field, when open read it (the usual case)
+    if not fj then fj = win[1] .. f(win[5]) end
     change(win, fj, v)
-    if win[LAST] ~= win[H] then win[LAST], win[LASTW] = win[H], true end
+    if win[7] ~= win[5] then win[7], win[18] = win[5], true end
   end
 
   -- wait is the time until need more fits under lim, -1 if it never does.
   local function wait(key, win, need, lim)
     if need > lim then return -1 end
-    local over = win[SUM] + need - lim
+    local over = win[6] + need - lim
     local slots = {}
-    if win[EX] and not win[RESET] then
+    if win[8] and not win[9] then
       local all = redis.call('HGETALL', key)
       for i = 1, #all, 2 do
-        if sub(all[i], 1, 1) == win[P] then
+        if sub(all[i], 1, 1) == win[1] then
           local j = tonumber(sub(all[i], 2))
           if j then slots[j] = tonumber(all[i + 1]) end
         end
       end
     end
-    local h, ns = win[H], win[NS]
+    local h, ns = win[5], win[3]
     for j = h - ns + 1, h do
       over = over - (slots[j] or 0)
-      if over <= 0 then return (j + ns) * win[W] - now end
+      if over <= 0 then return (j + ns) * win[2] - now end
     end
     return 0
   end
 
   local function emptyin(win)
-    if win[SUM] <= 0 then return 0 end
-    return (win[LAST] + win[NS]) * win[W] - now
+    if win[6] <= 0 then return 0 end
+    return (win[7] + win[3]) * win[2] - now
   end
 
   -- settle refunds or adds tokens and gives back concurrency leases.
@@ -276,14 +279,14 @@ do
         if win then
           if delta > 0 then
             add(win, delta)
-          elseif win[EX] and not win[RESET] and tslot > win[H] - n and tslot <= win[H] then
-            local r = math.min(win[WV], -delta)
-            if r > 0 then change(win, win[WF], -r) end
+          elseif win[8] and not win[9] and tslot > win[5] - n and tslot <= win[5] then
+            local r = math.min(win[13], -delta)
+            if r > 0 then change(win, win[12], -r) end
           end
         end
         win = sc.c
-        if win and win[EX] and not win[RESET] and lslot > win[H] - leasen and lslot <= win[H] and win[WV] > 0 then
-          change(win, win[WF], -1)
+        if win and win[8] and not win[9] and lslot > win[5] - leasen and lslot <= win[5] and win[13] > 0 then
+          change(win, win[12], -1)
         end
         save(sc)
       end
@@ -314,12 +317,12 @@ do
       if tpm > 0 then kinds = kinds .. 't' end
       if conc > 0 then kinds = kinds .. 'c' end
       -- A scope without limits is an empty scope: nothing read or written.
-      local sc = {false, false, false, r = false, t = false, c = false, nk = 0, rpm = 0, tpm = 0}
-      if kinds ~= '' then sc = open(key, kinds) end
+      local sc
+      if kinds ~= '' then sc = open(key, kinds) else sc = {r = false, t = false, c = false, nk = 0, rpm = 0, tpm = 0} end
       sc.rpm, sc.tpm = rpm, tpm
-      if sc.r and sc.r[SUM] + 1 > rpm then refuse(i, 1, wait(key, sc.r, 1, rpm)) end
-      if sc.t and sc.t[SUM] + st.tokens > tpm then refuse(i, 2, wait(key, sc.t, st.tokens, tpm)) end
-      if sc.c and sc.c[SUM] + 1 > conc then refuse(i, 3, 1000000) end
+      if sc.r and sc.r[6] + 1 > rpm then refuse(i, 1, wait(key, sc.r, 1, rpm)) end
+      if sc.t and sc.t[6] + st.tokens > tpm then refuse(i, 2, wait(key, sc.t, st.tokens, tpm)) end
+      if sc.c and sc.c[6] + 1 > conc then refuse(i, 3, 1000000) end
       st[i] = sc
     end
     return st
@@ -342,16 +345,16 @@ do
       local tslot, lslot = -1, -1
       if st.refused == 0 and sc.nk > 0 then
         if r then add(r, 1) end
-        if t then add(t, st.tokens); tslot = t[H] end
-        if c then add(c, 1); lslot = c[H] end
+        if t then add(t, st.tokens); tslot = t[5] end
+        if c then add(c, 1); lslot = c[5] end
         save(sc)
       end
       if r then
-        local rem = math.max(0, sc.rpm - r[SUM])
+        local rem = math.max(0, sc.rpm - r[6])
         if out[o + 5] == 0 or rem < out[o + 6] then out[o + 5], out[o + 6], out[o + 7] = sc.rpm, rem, emptyin(r) end
       end
       if t then
-        local rem = math.max(0, sc.tpm - t[SUM])
+        local rem = math.max(0, sc.tpm - t[6])
         if out[o + 8] == 0 or rem < out[o + 9] then out[o + 8], out[o + 9], out[o + 10] = sc.tpm, rem, emptyin(t) end
       end
       out[#out + 1] = tslot
