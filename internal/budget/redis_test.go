@@ -194,3 +194,25 @@ func TestRedisBooksExpire(t *testing.T) {
 		t.Errorf("status %+v %v, want $0.03 spent and nothing held", st, err)
 	}
 }
+
+// TestRedisRefusalOnANewBookLeavesNoKeyBehind: a hard budget refused on its
+// first request (its spend, seeded from the store, is already over) writes
+// nothing: no hold hash or zset, and so none without an expiry.
+func TestRedisRefusalOnANewBookLeavesNoKeyBehind(t *testing.T) {
+	dial, prefix := testRedis(t)
+	c := dial()
+	r := NewRedis(c, prefix, nil)
+	ctx := context.Background()
+	now := time.Now()
+	b := Budget{Scope: "key:over", Limit: cent, Period: mustPeriod(t, "day", ""), Hard: true}
+	if err := r.Seed(ctx, b, b.Period.Current(now), 2*cent); err != nil {
+		t.Fatal(err)
+	}
+	if _, ref, err := r.Reserve(ctx, []Budget{b}, cent, time.Minute, now); err != nil || ref == nil {
+		t.Fatalf("refusal %v, err %v: want a refusal", ref, err)
+	}
+	h, z := r.holdKeys(b.book().redisKey())
+	if n := c.Exists(ctx, h, z).Val(); n != 0 {
+		t.Fatalf("%d of the book's hold keys exist after a refusal, want none", n)
+	}
+}

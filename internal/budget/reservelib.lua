@@ -83,7 +83,13 @@ do
       local nb = a[ai + 2] + 0
       local v = redis.call('HMGET', h, 'held', hf, 'e', 'x')
       local held, e = v[1] and v[1] + 0 or 0, v[3] and v[3] + 0
-      if not e or e <= now then held, e = reap(h, z, now, held) end
+      if not v[1] then
+        -- A book that never held anything (no "held") has nothing to reap,
+        -- and reap would make its hash without an expiry.
+        e = NONE + 0
+      elseif not e or e <= now then
+        held, e = reap(h, z, now, held)
+      end
       read[4 * i - 3], read[4 * i - 2], read[4 * i - 1], read[4 * i] = held, v[2] ~= false, e, v[4] and v[4] + 0 or 0
       if a[ai + 1] == '1' then
         local spent = 0
