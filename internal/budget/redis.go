@@ -21,11 +21,14 @@ import (
 // all or none); Settle and Release are one script each. Hold expiry uses
 // Redis TIME, so replicas agree on it whatever their clocks say, and expired
 // holds are reaped inside the Reserve script from a ZSET of hold ids scored by
-// expiry.
+// expiry, once the earliest of them may have passed.
 //
 // Keys, under the prefix, per scope and period ("book"):
 //
-//	h:<book>              hash: "held" (sum of live holds) and "h<id>" → amount
+//	h:<book>              hash: "held" (sum of live holds), "h<id>" → amount,
+//	                      "e" (no later than the earliest live hold's expiry:
+//	                      when the next reap is due) and "x" (when the book's
+//	                      keys expire), in Redis-clock milliseconds
 //	z:<book>              zset: hold id → expiry in Redis-clock milliseconds,
 //	                      and "_" → +inf, which keeps it (and its expiry) alive
 //	                      between holds
