@@ -23,6 +23,11 @@ type Result struct {
 
 // End sets the result's attributes on s and ends it.
 func End(s trace.Span, r Result) {
+	if !s.IsRecording() {
+		// Left out by sampling: its attributes would be dropped unread.
+		s.End()
+		return
+	}
 	attrs := make([]attribute.KeyValue, 0, 8)
 	if r.Status != 0 {
 		attrs = append(attrs, attribute.Int("http.response.status_code", r.Status))
