@@ -15,8 +15,8 @@ import (
 //
 //   - closed days (before the mark, days.go) that the range covers whole,
 //     from a daily table: usage_daily_key when the report groups by nothing
-//     but key, tenant and day (a third of the rows where keys use several
-//     models), else usage_daily;
+//     but key, tenant and day (one row per key and day, where usage_daily
+//     has one per model and deployment the key used), else usage_daily;
 //   - everything else from usage_hourly: the partial days at the ends and
 //     the days not closed yet;
 //   - except that a partial day that is mostly inside the range, and closed,

@@ -7,9 +7,15 @@
 -- Reports read days before rollup_days_before from the daily tables and later
 -- ones from the hourly table.
 --
+-- A replica still on the old binary (a rolling upgrade of Postgres replicas)
+-- adds every event to usage_daily, which a close then replaces with the sums of
+-- the hourly rows; until all replicas run the new binary, its late events miss
+-- usage_daily_key, and a close racing one of its batches can miss that batch.
+--
 -- usage_daily_key: the daily sums per key only (no model, deployment or
--- provider), a third of usage_daily's rows where keys use several models: a
--- report grouped by key, tenant and day, or by nothing, reads these.
+-- provider): one row per key and day, where usage_daily has one per model and
+-- deployment the key used. A report grouped by key, tenant and day, or by
+-- nothing, reads these.
 CREATE TABLE usage_daily_key (
     bucket          BIGINT  NOT NULL,
     tenant          TEXT COLLATE "C" NOT NULL,
