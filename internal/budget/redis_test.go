@@ -216,3 +216,31 @@ func TestRedisRefusalOnANewBookLeavesNoKeyBehind(t *testing.T) {
 		t.Fatalf("%d of the book's hold keys exist after a refusal, want none", n)
 	}
 }
+
+// TestRedisShortHoldAfterALongOneIsReaped: a book reaps only once its
+// earliest hold may have expired, so a short hold placed after a long one
+// must bring that time forward; if it did not, the short hold would block
+// the budget until the long one's expiry.
+func TestRedisShortHoldAfterALongOneIsReaped(t *testing.T) {
+	dial, prefix := testRedis(t)
+	r := NewRedis(dial(), prefix, nil)
+	ctx := context.Background()
+	b := Budget{Scope: "tenant:short", Limit: 5 * cent, Period: mustPeriod(t, "day", ""), Hard: true}
+	if _, ref, err := r.Reserve(ctx, []Budget{b}, cent, time.Hour, time.Now()); err != nil || ref != nil {
+		t.Fatal(ref, err)
+	}
+	if _, ref, err := r.Reserve(ctx, []Budget{b}, 4*cent, 50*time.Millisecond, time.Now()); err != nil || ref != nil {
+		t.Fatal(ref, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		res, ref, err := r.Reserve(ctx, []Budget{b}, 4*cent, time.Minute, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			_ = r.Release(ctx, res)
+			return
+		}
+	}
+	t.Fatal("the short hold was not reaped while a long one stayed")
+}
