@@ -97,6 +97,14 @@ func (p *ReservePlan) Forget() {
 	}
 }
 
+// thresholdNames are Thresholds as the alert keys spell them.
+var thresholdNames = func() (n [len(Thresholds)]string) {
+	for i, t := range Thresholds {
+		n[i] = strconv.Itoa(t)
+	}
+	return n
+}()
+
 // SettlePlan is one settlement in budget.settle's terms (settlelib.lua): the
 // keys and arguments, and the budgets whose alerts the reply names.
 type SettlePlan struct {
@@ -136,8 +144,9 @@ func (r *Redis) SettlePlan(res Reservation, actual money.Nanos) SettlePlan {
 		if !start.IsZero() {
 			w = start.Unix()
 		}
-		for _, t := range Thresholds {
-			keys = append(keys, r.prefix+"a:"+k+":"+strconv.FormatInt(w, 10)+":"+strconv.Itoa(t))
+		alert := r.prefix + "a:" + k + ":" + strconv.FormatInt(w, 10) + ":"
+		for _, t := range thresholdNames {
+			keys = append(keys, alert+t)
 		}
 		bexp, mexp := "0", "0"
 		if !bs[0].End.IsZero() {
