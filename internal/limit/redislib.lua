@@ -31,10 +31,10 @@
 -- not the commands, was most of a call's server time (string formatting,
 -- tables that grow and rehash, the garbage both leave for the collector).
 -- So the current slots' field names are formatted once per call and shared
--- by every scope, a window's table is built whole by one constructor, only
--- fields that change are written, and numbers go to redis.call as numbers
--- (Redis prints them with %.17g, exact for integers below 1e15; larger ones
--- are formatted with %d).
+-- by every scope, a window's table is built whole by one constructor, and
+-- only fields that change are written. Numbers are formatted with %d before
+-- they go to redis.call: given a number, Redis prints it with %.17g, which
+-- costs more and is inexact from 1e17.
 local limit = {}
 do
   local now, slotw, n, leasew, leasen, names, digits
