@@ -601,6 +601,12 @@ func (e *env) gatewayConfig() (path, addr, admin string, err error) {
 	if admin, err = freePort(); err != nil {
 		return "", "", "", err
 	}
+	// A data directory of its own: each scenario's gateway starts on an
+	// empty store, as its process is fresh, and provisions its own tenant.
+	data, err := os.MkdirTemp(e.tmp, "data-")
+	if err != nil {
+		return "", "", "", err
+	}
 	tracing := ""
 	if e.sink != nil {
 		tracing = fmt.Sprintf("tracing: {otlp_endpoint: %q, sample_ratio: 1.0}\n", e.sink.url)
@@ -618,7 +624,7 @@ models:
   - name: bench-model
     deployments:
       - {provider: emu, model: bench-model, price: {input: "0.15", output: "0.60"}}
-`, addr, admin, benchAdminToken, tracing, filepath.Join(e.tmp, "data"), benchKey, e.emuURL)
+`, addr, admin, benchAdminToken, tracing, data, benchKey, e.emuURL)
 	path = filepath.Join(e.tmp, "switchyard.yaml")
 	return path, addr, admin, os.WriteFile(path, []byte(cfg), 0o600)
 }
