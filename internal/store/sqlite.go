@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite": the binary stays cgo-free
 )
@@ -37,6 +38,10 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
+	// Each reader's page cache grows to 32 MiB of the process's memory and
+	// stays while the connection lives: a reader idle for a minute (no
+	// dashboard open, no report) is closed, and its cache returned.
+	r.SetConnMaxIdleTime(time.Minute)
 	s := &sqlStore{d: dialect{name: "sqlite", maxParams: 32766, chunkRows: 100}, w: w, r: r}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
