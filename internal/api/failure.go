@@ -111,6 +111,12 @@ func (c *call) giveUp(dec *route.Decision, fails []*failure) {
 			ejected = true
 		}
 	}
+	if len(fails) == 0 && dec.Busy {
+		// Route found every deployment rate limited or at capacity; one
+		// may have come back since (a quota lease renewed), which makes
+		// the client's retry all the likelier to be served.
+		throttled = true
+	}
 	if !throttled {
 		for _, p := range over {
 			soonest(p.until)

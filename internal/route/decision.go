@@ -70,6 +70,13 @@ type Decision struct {
 	// ejected, at their quota or concurrency cap), the earliest time one
 	// may be: the client's Retry-After.
 	RetryAt time.Time
+	// Busy says whether Route left a deployment out only for being rate
+	// limited or at capacity (cooling after a 429, at its quota or
+	// max_concurrent) rather than ejected. When no deployment was available
+	// it makes the answer a 429: the client's retry will be served. It is what Route saw, so an answer
+	// built later does not depend on state that moved since (a quota lease
+	// renewed meanwhile).
+	Busy bool
 	// Reason explains the decision in one line that fits an HTTP header:
 	// the policy, each candidate's score and cost, and what was excluded
 	// and why. Set only when Request.Debug asked for it.
@@ -170,8 +177,12 @@ func (t *Table) Route(req *Request, dec *Decision) error {
 			allowed++
 			ok, probe, why, until := admissible(d, in)
 			if !ok {
-				if why == whyEjected {
+				switch why {
+				case whyEjected:
 					ejected++
+				case whyProbing:
+				default:
+					dec.Busy = true
 				}
 				if until != 0 && (soonest == 0 || until < soonest) {
 					soonest = until
@@ -292,7 +303,7 @@ func admissible(d *Deployment, in Input) (ok, probe bool, why string, until int6
 }
 
 func (dec *Decision) reset(t *Table, m *Model, pol Policy, debug bool) {
-	dec.Model, dec.Policy, dec.RetryAt, dec.Reason = m, pol, time.Time{}, ""
+	dec.Model, dec.Policy, dec.RetryAt, dec.Busy, dec.Reason = m, pol, time.Time{}, false, ""
 	dec.n, dec.extra = 0, nil
 	dec.t, dec.next, dec.attempts, dec.active, dec.stop = t, 0, 0, false, NotStopped
 	dec.cur = Attempt{}

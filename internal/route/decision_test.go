@@ -182,6 +182,10 @@ func TestThrottleCoolsDown(t *testing.T) {
 	if len(got) != 0 || !dec.RetryAt.Equal(clk.now.Add(2*time.Second)) {
 		t.Errorf("all cooling: candidates %v, retry at %v", got, dec.RetryAt)
 	}
+	// What Route saw decides the client's answer (429), not a later look.
+	if !dec.Busy {
+		t.Error("all cooling: Busy = false, want true")
+	}
 	if dec.Next(time.Time{}) != nil || dec.Stopped() != Exhausted {
 		t.Errorf("Next with nothing available: stop %v", dec.Stopped())
 	}
