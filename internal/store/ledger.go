@@ -309,16 +309,8 @@ func (s *sqlStore) Books(ctx context.Context, q BooksQuery) ([]BooksRow, error) 
 	defer rows.Close()
 	var out []BooksRow
 	for rows.Next() {
-		dest := make([]any, 0, len(labels)+len(bookSumCols))
-		gv := make([]any, len(labels))
-		for i, l := range labels {
-			if l == "day" || l == "hour" {
-				gv[i] = new(int64)
-			} else {
-				gv[i] = new(string)
-			}
-			dest = append(dest, gv[i])
-		}
+		gv := groupDest(labels)
+		dest := append(make([]any, 0, len(labels)+len(bookSumCols)), gv...)
 		var v [5]int64
 		for i := range v {
 			dest = append(dest, &v[i])

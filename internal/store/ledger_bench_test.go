@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/ledger"
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/usage"
 )
 
 // benchPost times what the ledger adds to the journal writer: booking the
@@ -15,9 +16,19 @@ import (
 // process's CPU (user + system) spent inside Post, which is what the
 // gateway pays on its own cores (Postgres's server-side work is not in it).
 func benchPost(b *testing.B, s store.Store, batch, keys int) {
+	d := &ledger.Deriver{}
+	benchBatches(b, batch, keys, func(ctx context.Context, evs []usage.Event) error {
+		_, err := s.Post(ctx, d.Derive(evs))
+		return err
+	})
+}
+
+// benchBatches runs write on batches of `batch` new events from `keys`
+// keys, a minute of traffic each, and reports wall time and this process's
+// CPU per event spent in write (generating the events is not counted).
+func benchBatches(b *testing.B, batch, keys int, write func(context.Context, []usage.Event) error) {
 	ctx := context.Background()
 	tr := newBenchTraffic(keys)
-	d := &ledger.Deriver{}
 	start := benchStart
 	b.ResetTimer()
 	n := 0
@@ -26,10 +37,9 @@ func benchPost(b *testing.B, s store.Store, batch, keys int) {
 		b.StopTimer()
 		evs := tr.events(batch, start, time.Minute)
 		start = start.Add(time.Minute)
-		txns := d.Derive(evs)
 		b.StartTimer()
 		c0 := cpuTime()
-		if _, err := s.Post(ctx, txns); err != nil {
+		if err := write(ctx, evs); err != nil {
 			b.Fatal(err)
 		}
 		cpu += cpuTime() - c0

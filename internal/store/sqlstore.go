@@ -427,6 +427,21 @@ func (s *sqlStore) Events(ctx context.Context, requestID string) ([]usage.Event,
 	return out, nil
 }
 
+// groupDest makes a result row's Scan destinations for its group columns:
+// day and hour are bucket numbers, every other label a string. groupOf
+// reads them back.
+func groupDest(labels []string) []any {
+	gv := make([]any, len(labels))
+	for i, l := range labels {
+		if l == "day" || l == "hour" {
+			gv[i] = new(int64)
+		} else {
+			gv[i] = new(string)
+		}
+	}
+	return gv
+}
+
 // groupOf reads a result row's group columns, scanned into gv, as the
 // Group map of a report row; nil when there is no grouping.
 func groupOf(labels []string, gv []any) map[string]string {

@@ -279,15 +279,8 @@ func (s *sqlStore) usagePart(ctx context.Context, p usagePart, groupCols, labels
 	dest := make([]any, len(labels)+rollupSumN)
 	var key strings.Builder
 	for rows.Next() {
-		gv := make([]any, len(labels))
-		for i, l := range labels {
-			if l == "day" || l == "hour" {
-				gv[i] = new(int64)
-			} else {
-				gv[i] = new(string)
-			}
-			dest[i] = gv[i]
-		}
+		gv := groupDest(labels)
+		copy(dest, gv)
 		g := &groupSums{}
 		for i := range g.v {
 			dest[len(labels)+i] = &g.v[i]

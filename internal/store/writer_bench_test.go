@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/switchyard/switchyard/internal/ledger"
+	"github.com/switchyard/switchyard/internal/usage"
 )
 
 // BenchmarkWriterSQLite times the gateway's whole journal writer on the
@@ -19,29 +19,14 @@ func BenchmarkWriterSQLite(b *testing.B) {
 	for _, batch := range []int{100, 250, 500, 1000} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			s := openSQLite(b)
-			ctx := context.Background()
-			tr := newBenchTraffic(1)
 			d := &ledger.Deriver{}
-			start := benchStart
-			n := 0
-			var cpu time.Duration
-			for b.Loop() {
-				b.StopTimer()
-				evs := tr.events(batch, start, time.Minute)
-				start = start.Add(time.Minute)
-				b.StartTimer()
-				c0 := cpuTime()
+			benchBatches(b, batch, 1, func(ctx context.Context, evs []usage.Event) error {
 				if err := s.Apply(ctx, evs); err != nil {
-					b.Fatal(err)
+					return err
 				}
-				if _, err := s.Post(ctx, d.Derive(evs)); err != nil {
-					b.Fatal(err)
-				}
-				cpu += cpuTime() - c0
-				n += len(evs)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/event")
+				_, err := s.Post(ctx, d.Derive(evs))
+				return err
+			})
 		})
 	}
 }
