@@ -451,7 +451,11 @@ func (e *env) build() error {
 		builds = append(builds, struct{ out, pkg string }{e.sy, "./cmd/switchyard"})
 	}
 	for _, b := range builds {
-		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
+		// Built as the release is (Dockerfile): static, without cgo. A cgo
+		// build links libc and the dynamic loader, whose pages add about
+		// 2.5 MB to the resident set the run measures.
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", b.out, b.pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Dir = e.root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)

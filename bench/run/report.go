@@ -106,6 +106,7 @@ func (r *report) markdown() string {
 			r.spans, float64(r.spanBytes)/1e6)
 	}
 	w("- Bare proxy (`bench/bareproxy`): `httputil.ReverseProxy`, FlushInterval -1, the gateway's upstream transport settings; nothing else.\n")
+	w("- Build: both proxies as the release image builds Switchyard, `CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\"` (static; `--switchyard` replaces the gateway's build).\n")
 	w("- A fresh proxy process per scenario. **CPU µs/req**: the proxy's utime+stime (/proc/PID/stat, 10 ms ticks) over the " +
 		"measurement window, divided by the requests completed in it. **RSS**: VmRSS at the end of the window; **peak**: VmHWM, " +
 		"the process's peak over its (one-scenario) life. **core 0/core 1**: CPU time of the proxy / of the emulator plus load " +
