@@ -14,5 +14,9 @@ func ApplyRollupsOnly(ctx context.Context, st Store, evs []usage.Event) error {
 	if err != nil || len(batch) == 0 {
 		return err
 	}
-	return st.(*sqlStore).apply(ctx, batch, false)
+	s := st.(*sqlStore)
+	if err := s.prepareWrites(ctx); err != nil {
+		return err
+	}
+	return s.apply(ctx, batch, false)
 }

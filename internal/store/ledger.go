@@ -85,7 +85,7 @@ var (
 )
 
 func (s *sqlStore) Reverse(ctx context.Context, id, reason string) (ledger.Txn, error) {
-	if err := s.prepareBooks(ctx); err != nil {
+	if err := s.prepareWrites(ctx); err != nil {
 		return ledger.Txn{}, err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/ledger"
@@ -19,7 +18,7 @@ import (
 //     header row holding its pair (migration 0009), not a header and two
 //     postings whose triggers re-read each other;
 //   - on SQLite every statement is prepared once, in a few sizes
-//     (chunkSizes), and a batch is written without first reading which of
+//     (chunkSizes, writestmts.go), and a batch is written without first reading which of
 //     its ids are booked: the insert skips those, and only when it skipped
 //     any is the batch redone the careful way;
 //   - the rollups are summed in Go and upserted once per key per batch.
@@ -77,121 +76,6 @@ func upsertBooksSQL(table string, rows int) string {
 	return b.String()
 }
 
-// chunkSizes splits n rows into statements of at most per rows: full
-// chunks, then the remainder in powers of two, so that a statement has one
-// of a few sizes, each prepared once (prepareBooks). Parsing a statement
-// for a batch's odd remainder cost more than running it, and the writer's
-// batches (200 ms of traffic) are mostly remainder.
-func chunkSizes(n, per int) []int {
-	var out []int
-	for ; n >= per; n -= per {
-		out = append(out, per)
-	}
-	for p := 1 << 30; n > 0; p >>= 1 {
-		if p <= n {
-			out = append(out, p)
-			n -= p
-		}
-	}
-	return out
-}
-
-// stmtSizes are the row counts chunkSizes yields for per.
-func stmtSizes(per int) []int {
-	out := []int{per}
-	for p := 1; p < per; p <<= 1 {
-		out = append(out, p)
-	}
-	return out
-}
-
-// bookStmts are the ledger's SQLite write statements by row count, built
-// once per dialect rather than per batch.
-type bookStmts struct {
-	txns, postings, ids, hourly, daily map[int]string
-	all                                []string // every one, the full-chunk header insert last
-}
-
-var bookStmtsCache sync.Map // [2]int{maxParams, chunkRows} → *bookStmts
-
-func (s *sqlStore) bookStmts() *bookStmts {
-	key := [2]int{s.d.maxParams, s.d.chunkRows}
-	if b, ok := bookStmtsCache.Load(key); ok {
-		return b.(*bookStmts)
-	}
-	b := &bookStmts{txns: map[int]string{}, postings: map[int]string{}, ids: map[int]string{}, hourly: map[int]string{}, daily: map[int]string{}}
-	add := func(m map[int]string, per int, f func(int) string) {
-		for _, n := range stmtSizes(per) {
-			m[n] = f(n)
-			b.all = append(b.all, m[n])
-		}
-	}
-	add(b.postings, s.rowsPer(len(postingCols)), insertPostingsSQL)
-	add(b.ids, s.rowsPer(1), selectTxnIDsSQL)
-	bookCols := len(bookKeyCols) + len(bookSumCols)
-	add(b.hourly, s.rowsPer(bookCols), func(n int) string { return upsertBooksSQL("ledger_hourly", n) })
-	add(b.daily, s.rowsPer(bookCols), func(n int) string { return upsertBooksSQL("ledger_daily", n) })
-	sizes := stmtSizes(s.rowsPer(len(txnCols)))
-	for i := len(sizes) - 1; i >= 0; i-- { // the full chunk (sizes[0]) last
-		b.txns[sizes[i]] = insertTxnsSQL(sizes[i])
-		b.all = append(b.all, b.txns[sizes[i]])
-	}
-	v, _ := bookStmtsCache.LoadOrStore(key, b)
-	return v.(*bookStmts)
-}
-
-// prepareBooks prepares the ledger's write statements on SQLite's writer,
-// once, before a write transaction takes its only connection (parsing
-// them each batch cost a fifth of Post). The store's lock is not held
-// while preparing: Apply may hold the connection and want the lock.
-func (s *sqlStore) prepareBooks(ctx context.Context) error {
-	if s.d.chunkRows == 0 {
-		return nil
-	}
-	qs := s.bookStmts().all
-	s.mu.Lock()
-	_, done := s.stmts[qs[len(qs)-1]] // prepared last
-	s.mu.Unlock()
-	if done {
-		return nil
-	}
-	for _, q := range qs {
-		s.mu.Lock()
-		_, ok := s.stmts[q]
-		s.mu.Unlock()
-		if ok {
-			continue
-		}
-		st, err := s.w.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("store: prepare: %w", err)
-		}
-		s.mu.Lock()
-		if _, ok := s.stmts[q]; ok || s.stmts == nil {
-			st.Close()
-		} else {
-			s.stmts[q] = st
-		}
-		s.mu.Unlock()
-	}
-	return nil
-}
-
-// exec runs q in tx, prepared when it was, and returns the rows it wrote.
-func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
-	var res sql.Result
-	var err error
-	if st := s.txStmt(ctx, tx, q); st != nil {
-		res, err = st.ExecContext(ctx, args...)
-	} else {
-		res, err = tx.ExecContext(ctx, q, args...)
-	}
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
 type bookKey struct {
 	bucket                                              int64
 	tenant, key, model, deployment, provider, plan, arm string
@@ -221,7 +105,7 @@ func (s *sqlStore) Post(ctx context.Context, txns []ledger.Txn) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := s.prepareBooks(ctx); err != nil {
+	if err := s.prepareWrites(ctx); err != nil {
 		return 0, err
 	}
 	// On SQLite, first as if every transaction were new (steady traffic);
@@ -394,7 +278,7 @@ var (
 // postings (those not pairs) before their headers, whose trigger refuses
 // any whose postings do not balance.
 func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn, optimistic bool) ([]*ledger.Txn, error) {
-	stmts := s.bookStmts()
+	stmts := s.writeStmts()
 	fresh := batch
 	if optimistic {
 		for _, t := range batch {
@@ -445,7 +329,7 @@ func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn
 }
 
 // liteBooked returns which of batch's ids are booked.
-func (s *sqlStore) liteBooked(ctx context.Context, tx *sql.Tx, stmts *bookStmts, batch []*ledger.Txn) (map[string]bool, error) {
+func (s *sqlStore) liteBooked(ctx context.Context, tx *sql.Tx, stmts *writeStmts, batch []*ledger.Txn) (map[string]bool, error) {
 	have := map[string]bool{}
 	rest := batch
 	for _, n := range chunkSizes(len(batch), s.rowsPer(1)) {
@@ -454,14 +338,7 @@ func (s *sqlStore) liteBooked(ctx context.Context, tx *sql.Tx, stmts *bookStmts,
 			args[i] = t.ID
 		}
 		rest = rest[n:]
-		q := stmts.ids[n]
-		var rows *sql.Rows
-		var err error
-		if st := s.txStmt(ctx, tx, q); st != nil {
-			rows, err = st.QueryContext(ctx, args...)
-		} else {
-			rows, err = tx.QueryContext(ctx, q, args...)
-		}
+		rows, err := s.query(ctx, tx, stmts.ids[n], args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: post: %w", err)
 		}
@@ -481,7 +358,7 @@ func (s *sqlStore) liteBooked(ctx context.Context, tx *sql.Tx, stmts *bookStmts,
 }
 
 // insertPostings writes the postings of txns that are not pairs.
-func (s *sqlStore) insertPostings(ctx context.Context, tx *sql.Tx, stmts *bookStmts, txns []*ledger.Txn) error {
+func (s *sqlStore) insertPostings(ctx context.Context, tx *sql.Tx, stmts *writeStmts, txns []*ledger.Txn) error {
 	type row struct {
 		t   *ledger.Txn
 		seq int
@@ -536,9 +413,9 @@ func (s *sqlStore) upsertBooks(ctx context.Context, tx *sql.Tx, table string, m 
 		}
 		return nil
 	}
-	stmts := s.bookStmts().hourly
+	stmts := s.writeStmts().ledgerHourly
 	if table == "ledger_daily" {
-		stmts = s.bookStmts().daily
+		stmts = s.writeStmts().ledgerDaily
 	}
 	cols := len(bookKeyCols) + len(bookSumCols)
 	rest := keys

@@ -48,7 +48,9 @@ type sqlStore struct {
 	daysHint atomic.Int64
 
 	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared on w at open, by SQL text (chunkRows > 0)
+	stmts map[string]*sql.Stmt // prepared on w, by SQL text (chunkRows > 0; writestmts.go)
+	// writesPrepared: every statement of writeStmts().prepared is in stmts.
+	writesPrepared atomic.Bool
 }
 
 // rowsPer is how many rows of cols columns one write statement carries.
@@ -60,39 +62,13 @@ func (s *sqlStore) rowsPer(cols int) int {
 	return n
 }
 
-// prepare readies the full-chunk write statements on the writer, once at
-// open: only then is its single connection free to prepare on. Partial
-// chunks (a batch's remainder) run unprepared.
-func (s *sqlStore) prepare(ctx context.Context) error {
-	if s.d.chunkRows == 0 {
-		return nil
-	}
-	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{
-		insertEventsSQL(s.rowsPer(len(eventCols))),
-		upsertRollupsSQL(hourlyTable, s.rowsPer(hourlyTable.cols())),
-	} {
-		q = s.bind(q)
-		st, err := s.w.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("store: prepare: %w", err)
-		}
-		s.stmts[q] = st
+// prepare readies the store's statement cache; the write statements are
+// prepared at the first write (prepareWrites).
+func (s *sqlStore) prepare(context.Context) error {
+	if s.d.chunkRows > 0 {
+		s.stmts = map[string]*sql.Stmt{}
 	}
 	return nil
-}
-
-// txStmt returns q's prepared statement bound to tx, or nil when q was not
-// prepared. The writer holds one connection, so tx runs on the connection
-// the statement was prepared on and database/sql reuses it as is.
-func (s *sqlStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
-	s.mu.Lock()
-	st := s.stmts[q]
-	s.mu.Unlock()
-	if st == nil {
-		return nil
-	}
-	return tx.StmtContext(ctx, st)
 }
 
 func (s *sqlStore) Backend() string { return s.d.name }
@@ -186,6 +162,9 @@ type eventID struct {
 func (s *sqlStore) Apply(ctx context.Context, events []usage.Event) error {
 	batch, err := applyOrder(events)
 	if err != nil || len(batch) == 0 {
+		return err
+	}
+	if err := s.prepareWrites(ctx); err != nil {
 		return err
 	}
 	return s.apply(ctx, batch, true)
@@ -314,23 +293,17 @@ func upsertRollupsSQL(t rollupTable, n int) string {
 // insertEvents inserts the events not stored yet and returns which those were.
 func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.Event) (map[eventID]bool, error) {
 	inserted := make(map[eventID]bool, len(batch))
+	stmts := s.writeStmts().events
 	per := s.rowsPer(len(eventCols))
 	args := make([]any, 0, min(per, len(batch))*len(eventCols))
-	for start := 0; start < len(batch); start += per {
-		chunk := batch[start:min(start+per, len(batch))]
+	rest := batch
+	for _, n := range chunkSizes(len(batch), per) {
 		args = args[:0]
-		for _, e := range chunk {
+		for _, e := range rest[:n] {
 			args = appendEventArgs(args, e)
 		}
-		q := s.bind(insertEventsSQL(len(chunk)))
-		st := s.txStmt(ctx, tx, q)
-		var rows *sql.Rows
-		var err error
-		if st != nil {
-			rows, err = st.QueryContext(ctx, args...)
-		} else {
-			rows, err = tx.QueryContext(ctx, q, args...)
-		}
+		rest = rest[n:]
+		rows, err := s.query(ctx, tx, stmts[n], args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: apply: insert events: %w", err)
 		}
@@ -352,12 +325,13 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.
 // upsertRollups adds m's sums into t, in chunks of prepared statements.
 func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, t rollupTable, m map[rollupKey]*sums) error {
 	keys := sortedKeys(m)
+	stmts := s.writeStmts().rollups[t.name]
 	per := s.rowsPer(t.cols())
 	args := make([]any, 0, min(per, len(keys))*t.cols())
-	for start := 0; start < len(keys); start += per {
-		chunk := keys[start:min(start+per, len(keys))]
+	rest := keys
+	for _, n := range chunkSizes(len(keys), per) {
 		args = args[:0]
-		for _, k := range chunk {
+		for _, k := range rest[:n] {
 			args = append(args, k.bucket)
 			for _, v := range t.texts(&k) {
 				args = append(args, v)
@@ -366,14 +340,8 @@ func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, t rollupTable,
 				args = append(args, v)
 			}
 		}
-		q := s.bind(upsertRollupsSQL(t, len(chunk)))
-		var err error
-		if st := s.txStmt(ctx, tx, q); st != nil {
-			_, err = st.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, q, args...)
-		}
-		if err != nil {
+		rest = rest[n:]
+		if _, err := s.exec(ctx, tx, stmts[n], args...); err != nil {
 			return fmt.Errorf("store: apply: %s: %w", t.name, err)
 		}
 	}

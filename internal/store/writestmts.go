@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// SQLite's write statements. Every multi-row write (events, rollups,
+// ledger headers) is cut into chunks of a few fixed sizes (chunkSizes), and
+// each size is prepared once on the writer's connection: a statement built
+// for a batch's exact count would be parsed again for every batch whose
+// count differs from the last, and the journal writer's batches (200 ms of
+// traffic) differ every time. Parsing a 100-row insert cost more than
+// running it.
+
+// chunkSizes splits n rows into statements of at most per rows: full
+// chunks, then the remainder in powers of two, so that a statement has one
+// of a few sizes (stmtSizes), each prepared once.
+func chunkSizes(n, per int) []int {
+	var out []int
+	for ; n >= per; n -= per {
+		out = append(out, per)
+	}
+	for p := 1 << 30; n > 0; p >>= 1 {
+		if p <= n {
+			out = append(out, p)
+			n -= p
+		}
+	}
+	return out
+}
+
+// stmtSizes are the row counts chunkSizes yields for per.
+func stmtSizes(per int) []int {
+	out := []int{per}
+	for p := 1; p < per; p <<= 1 {
+		out = append(out, p)
+	}
+	return out
+}
+
+// writeStmts are the SQLite write statements by row count, built once per
+// dialect rather than per batch.
+type writeStmts struct {
+	events                                         map[int]string
+	rollups                                        map[string]map[int]string // by rollup table name
+	txns, postings, ids, ledgerHourly, ledgerDaily map[int]string
+	// prepared are those prepared on the writer: all but the daily usage
+	// rollups', which only a late event (for a day already closed) writes.
+	prepared []string
+}
+
+var writeStmtsCache sync.Map // [2]int{maxParams, chunkRows} → *writeStmts
+
+func (s *sqlStore) writeStmts() *writeStmts {
+	key := [2]int{s.d.maxParams, s.d.chunkRows}
+	if w, ok := writeStmtsCache.Load(key); ok {
+		return w.(*writeStmts)
+	}
+	w := &writeStmts{rollups: map[string]map[int]string{}}
+	sized := func(cols int, prepare bool, f func(int) string) map[int]string {
+		m := map[int]string{}
+		for _, n := range stmtSizes(s.rowsPer(cols)) {
+			m[n] = s.bind(f(n))
+			if prepare {
+				w.prepared = append(w.prepared, m[n])
+			}
+		}
+		return m
+	}
+	w.events = sized(len(eventCols), true, insertEventsSQL)
+	for _, t := range []rollupTable{hourlyTable, dailyTable, dailyKeyTable} {
+		w.rollups[t.name] = sized(t.cols(), t.name == hourlyTable.name, func(n int) string { return upsertRollupsSQL(t, n) })
+	}
+	w.txns = sized(len(txnCols), true, insertTxnsSQL)
+	w.postings = sized(len(postingCols), true, insertPostingsSQL)
+	w.ids = sized(1, true, selectTxnIDsSQL)
+	bookCols := len(bookKeyCols) + len(bookSumCols)
+	w.ledgerHourly = sized(bookCols, true, func(n int) string { return upsertBooksSQL("ledger_hourly", n) })
+	w.ledgerDaily = sized(bookCols, true, func(n int) string { return upsertBooksSQL("ledger_daily", n) })
+	v, _ := writeStmtsCache.LoadOrStore(key, w)
+	return v.(*writeStmts)
+}
+
+// prepareWrites prepares the write statements on SQLite's writer, once,
+// at the first write rather than at open (a report command that only reads
+// never pays for them) and before the write's transaction takes the
+// writer's only connection. The store's lock is not held while preparing:
+// another write may hold the connection and want the lock.
+func (s *sqlStore) prepareWrites(ctx context.Context) error {
+	if s.d.chunkRows == 0 || s.writesPrepared.Load() {
+		return nil
+	}
+	for _, q := range s.writeStmts().prepared {
+		s.mu.Lock()
+		_, ok := s.stmts[q]
+		s.mu.Unlock()
+		if ok {
+			continue
+		}
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		s.mu.Lock()
+		if _, ok := s.stmts[q]; ok || s.stmts == nil {
+			st.Close()
+		} else {
+			s.stmts[q] = st
+		}
+		s.mu.Unlock()
+	}
+	s.writesPrepared.Store(true)
+	return nil
+}
+
+// txStmt returns q's prepared statement bound to tx, or nil when q was not
+// prepared. The writer holds one connection, so tx runs on the connection
+// the statement was prepared on and database/sql reuses it as is.
+func (s *sqlStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	s.mu.Lock()
+	st := s.stmts[q]
+	s.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	return tx.StmtContext(ctx, st)
+}
+
+// exec runs q in tx, prepared when it was, and returns the rows it wrote.
+func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	if st := s.txStmt(ctx, tx, q); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.ExecContext(ctx, q, args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// query runs q in tx, prepared when it was.
+func (s *sqlStore) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if st := s.txStmt(ctx, tx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
+}
