@@ -23,12 +23,26 @@ type Result struct {
 
 // End sets the result's attributes on s and ends it.
 func End(s trace.Span, r Result) {
+	if sp, ok := s.(*span); ok {
+		// This package's span: the attributes go straight into its own
+		// storage, without a slice built for SetAttributes.
+		sp.endWith(&r)
+		return
+	}
 	if !s.IsRecording() {
 		// Left out by sampling: its attributes would be dropped unread.
 		s.End()
 		return
 	}
-	attrs := make([]attribute.KeyValue, 0, 8)
+	s.SetAttributes(appendResult(make([]attribute.KeyValue, 0, 8), &r)...)
+	if r.Err != "" {
+		s.SetStatus(codes.Error, r.Err)
+	}
+	s.End()
+}
+
+// appendResult appends r's attributes to attrs.
+func appendResult(attrs []attribute.KeyValue, r *Result) []attribute.KeyValue {
 	if r.Status != 0 {
 		attrs = append(attrs, attribute.Int("http.response.status_code", r.Status))
 	}
@@ -48,12 +62,10 @@ func End(s trace.Span, r Result) {
 		attrs = append(attrs, attribute.Int64("gen_ai.usage.input_tokens", r.InputTokens),
 			attribute.Int64("gen_ai.usage.output_tokens", r.OutputTokens))
 	}
-	s.SetAttributes(attrs...)
 	if r.Err != "" {
-		s.SetStatus(codes.Error, r.Err)
-		s.SetAttributes(attribute.String("error.type", errorType(r)))
+		attrs = append(attrs, attribute.String("error.type", errorType(*r)))
 	}
-	s.End()
+	return attrs
 }
 
 // errorType is error.type: the status code when there is one, else the

@@ -3,16 +3,21 @@ package trace
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -33,11 +38,24 @@ type Options struct {
 
 // Tracer makes spans. A nil *Tracer is tracing off: callers check for nil
 // and do no work at all.
+//
+// Spans are this package's own implementation of the OpenTelemetry trace
+// API (span.go), not the SDK's: the sampler, the W3C propagator and the
+// OTLP/HTTP client are the official ones, and a span is exported as the
+// SDK would export it, at a fifth of the CPU (BENCHMARKS.md, "Tracing CPU
+// per request").
 type Tracer struct {
-	tp     *sdktrace.TracerProvider
-	tracer trace.Tracer
-	prop   propagation.TextMapPropagator
+	sampler sdktrace.Sampler
+	prop    propagation.TraceContext
+	res     *resource.Resource
+	scope   instrumentation.Scope
+	// Exactly one of these is set.
+	sync sdktrace.SpanExporter // Options.Exporter: called at each span's end
+	exp  *exporter             // batches to the OTLP endpoint
 }
+
+// scopeName is the instrumentation scope of every span.
+const scopeName = "github.com/switchyard/switchyard"
 
 // New returns a tracer, or nil (tracing off) when o names neither an
 // endpoint nor an exporter.
@@ -53,28 +71,28 @@ func New(o Options) (*Tracer, error) {
 	if name == "" {
 		name = "switchyard"
 	}
-	opts := []sdktrace.TracerProviderOption{
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
-		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", name))),
+	t := &Tracer{
+		sampler: sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio)),
+		res:     resource.NewSchemaless(attribute.String("service.name", name)),
+		scope:   instrumentation.Scope{Name: scopeName},
 	}
 	if o.Exporter != nil {
-		opts = append(opts, sdktrace.WithSyncer(o.Exporter))
-	} else {
-		u, err := tracesURL(o.Endpoint)
-		if err != nil {
-			return nil, err
-		}
-		exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(u))
-		if err != nil {
-			return nil, fmt.Errorf("trace: otlp exporter: %w", err)
-		}
-		// Batched: the request path only queues the span; the export runs
-		// in the background and drops spans rather than block when the
-		// collector is slow.
-		opts = append(opts, sdktrace.WithBatcher(exp))
+		t.sync = o.Exporter
+		return t, nil
 	}
-	tp := sdktrace.NewTracerProvider(opts...)
-	return &Tracer{tp: tp, tracer: tp.Tracer("github.com/switchyard/switchyard"), prop: propagation.TraceContext{}}, nil
+	u, err := tracesURL(o.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	// No compression: gzip would cost the gateway about as much CPU as
+	// the protobuf encoding, to save bandwidth on what is normally a
+	// loopback or same-host collector.
+	client := otlptracehttp.NewClient(otlptracehttp.WithEndpointURL(u), otlptracehttp.WithCompression(otlptracehttp.NoCompression))
+	if err := client.Start(context.Background()); err != nil {
+		return nil, fmt.Errorf("trace: otlp exporter: %w", err)
+	}
+	t.exp = newExporter(client, t.res, t.scope)
+	return t, nil
 }
 
 // tracesURL is the collector's /v1/traces URL for a base URL without a path.
@@ -94,7 +112,13 @@ func (t *Tracer) Shutdown(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	if err := t.tp.Shutdown(ctx); err != nil {
+	var err error
+	if t.exp != nil {
+		err = t.exp.shutdown(ctx)
+	} else {
+		err = t.sync.Shutdown(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("trace: shutdown: %w", err)
 	}
 	return nil
@@ -111,16 +135,23 @@ type Request struct {
 // StartRequest starts a request's server span, named "{operation} {model}",
 // as a child of the incoming traceparent when h carries one.
 func (t *Tracer) StartRequest(ctx context.Context, h http.Header, r Request) (context.Context, trace.Span) {
-	ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
-	attrs := []attribute.KeyValue{
-		attribute.String("gen_ai.operation.name", r.Operation),
-		attribute.String("gen_ai.request.model", r.Model),
-		attribute.String("switchyard.request_id", r.ID),
+	// Looked up directly: the propagator's h.Get would canonicalise
+	// "traceparent" into a new string on every request, and without a
+	// traceparent it reads nothing else.
+	if len(h["Traceparent"]) > 0 {
+		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
 	}
-	if r.MaxTokens > 0 {
-		attrs = append(attrs, attribute.Int64("gen_ai.request.max_tokens", r.MaxTokens))
+	s, rec := t.begin(ctx, trace.SpanKindServer, r.Operation, r.Model)
+	if rec != nil {
+		rec.attrs = append(rec.attrs,
+			attribute.String("gen_ai.operation.name", r.Operation),
+			attribute.String("gen_ai.request.model", r.Model),
+			attribute.String("switchyard.request_id", r.ID))
+		if r.MaxTokens > 0 {
+			rec.attrs = append(rec.attrs, attribute.Int64("gen_ai.request.max_tokens", r.MaxTokens))
+		}
 	}
-	return t.tracer.Start(ctx, r.Operation+" "+r.Model, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	return trace.ContextWithSpan(ctx, s), s
 }
 
 // Attempt is what an attempt's span says when it starts.
@@ -137,20 +168,110 @@ type Attempt struct {
 // StartAttempt starts an upstream attempt's client span, named
 // "{operation} {native model}", under the request's span in ctx.
 func (t *Tracer) StartAttempt(ctx context.Context, a Attempt) trace.Span {
-	attrs := []attribute.KeyValue{
-		attribute.String("gen_ai.operation.name", a.Operation),
-		attribute.String("gen_ai.provider.name", a.Provider),
-		// gen_ai.system is the older name of gen_ai.provider.name, still
-		// what many backends read.
-		attribute.String("gen_ai.system", a.Provider),
-		attribute.String("gen_ai.request.model", a.Native),
-		attribute.String("switchyard.deployment", a.Deployment),
-		attribute.Int("switchyard.attempt", a.Number),
-		attribute.String("switchyard.request_id", a.RequestID),
+	s, rec := t.begin(ctx, trace.SpanKindClient, a.Operation, a.Native)
+	if rec != nil {
+		rec.attrs = append(rec.attrs,
+			attribute.String("gen_ai.operation.name", a.Operation),
+			attribute.String("gen_ai.provider.name", a.Provider),
+			// gen_ai.system is the older name of gen_ai.provider.name, still
+			// what many backends read.
+			attribute.String("gen_ai.system", a.Provider),
+			attribute.String("gen_ai.request.model", a.Native),
+			attribute.String("switchyard.deployment", a.Deployment),
+			attribute.Int("switchyard.attempt", a.Number),
+			attribute.String("switchyard.request_id", a.RequestID))
+		if a.MaxTokens > 0 {
+			rec.attrs = append(rec.attrs, attribute.Int64("gen_ai.request.max_tokens", a.MaxTokens))
+		}
 	}
-	if a.MaxTokens > 0 {
-		attrs = append(attrs, attribute.Int64("gen_ai.request.max_tokens", a.MaxTokens))
-	}
-	_, s := t.tracer.Start(ctx, a.Operation+" "+a.Native, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	return s
+}
+
+// Start starts a span as an OpenTelemetry tracer does, for spans other
+// than the gateway's request and attempt spans.
+func (t *Tracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	c := trace.NewSpanStartConfig(opts...)
+	if c.NewRoot() {
+		ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+	}
+	s, rec := t.begin(ctx, c.SpanKind(), name, "")
+	if rec != nil {
+		if ts := c.Timestamp(); !ts.IsZero() {
+			rec.start = ts
+		}
+		rec.SetAttributes(c.Attributes()...)
+		for _, l := range c.Links() {
+			rec.AddLink(l)
+		}
+	}
+	return trace.ContextWithSpan(ctx, s), s
+}
+
+// begin makes a span under the span context in ctx, as the SDK's tracer
+// does: the parent's trace or a new one, a new span id, and the sampler's
+// decision. rec is the span when it records, else nil.
+func (t *Tracer) begin(ctx context.Context, kind trace.SpanKind, name, model string) (s trace.Span, rec *span) {
+	psc := trace.SpanContextFromContext(ctx)
+	tid := psc.TraceID()
+	if !tid.IsValid() {
+		tid = newTraceID()
+	}
+	sr := t.sampler.ShouldSample(sdktrace.SamplingParameters{
+		// Name is left out: building it would cost the request an
+		// allocation, and neither ParentBased nor TraceIDRatioBased reads
+		// it.
+		ParentContext: ctx, TraceID: tid, Kind: kind,
+	})
+	scc := trace.SpanContextConfig{TraceID: tid, SpanID: newSpanID(), TraceState: sr.Tracestate, TraceFlags: psc.TraceFlags() &^ trace.FlagsSampled}
+	if sr.Decision == sdktrace.RecordAndSample {
+		scc.TraceFlags |= trace.FlagsSampled
+	}
+	sc := trace.NewSpanContext(scc)
+	if sr.Decision == sdktrace.Drop {
+		return &noSpan{t: t, sc: sc}, nil
+	}
+	rec = t.newSpan(sc, psc, trace.ValidateSpanKind(kind), name, model)
+	rec.attrs = append(rec.attrs, sr.Attributes...)
+	return rec, rec
+}
+
+// newTraceID and newSpanID draw ids from the runtime's per-thread ChaCha8
+// generator: random as W3C trace context asks, and without the lock
+// around the SDK's shared math/rand source.
+func newTraceID() (id trace.TraceID) {
+	for !id.IsValid() {
+		binary.NativeEndian.PutUint64(id[:8], rand.Uint64())
+		binary.NativeEndian.PutUint64(id[8:], rand.Uint64())
+	}
+	return id
+}
+
+func newSpanID() (id trace.SpanID) {
+	for !id.IsValid() {
+		binary.NativeEndian.PutUint64(id[:], rand.Uint64())
+	}
+	return id
+}
+
+// ended takes a span that has just ended to its exporter.
+func (t *Tracer) ended(s *span) {
+	if t.exp != nil {
+		if s.sc.IsSampled() { // as the SDK's batcher, which skips record-only spans
+			t.exp.add(s)
+		}
+		return
+	}
+	if err := t.sync.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{t.stub(s).Snapshot()}); err != nil {
+		otel.Handle(err)
+	}
+}
+
+// stub is s as the SDK would have reported it to an exporter.
+func (t *Tracer) stub(s *span) tracetest.SpanStub {
+	return tracetest.SpanStub{
+		Name: s.fullName(), SpanContext: s.sc, Parent: s.parent, SpanKind: s.kind,
+		StartTime: s.start, EndTime: s.end, Attributes: dedupe(s.attrs),
+		Events: s.events, Links: s.links, Status: s.status,
+		Resource: t.res, InstrumentationScope: t.scope,
+	}
 }

@@ -1,19 +1,29 @@
 package trace
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/hex"
+	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -130,4 +140,221 @@ func TestOTLPExport(t *testing.T) {
 	if p, _ := path.Load().(string); p != "/v1/traces" {
 		t.Errorf("exporter posted to %q, want /v1/traces", p)
 	}
+}
+
+// TestOTLPSpanContent checks what a collector gets, field by field: the
+// request span under the incoming traceparent (its tracestate kept), the
+// attempt under the request span, the gen_ai.* attributes once each, the
+// error status, and the resource and scope.
+func TestOTLPSpanContent(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		got []*coltrace.ExportTraceServiceRequest
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var req coltrace.ExportTraceServiceRequest
+		if err := proto.Unmarshal(raw, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		got = append(got, &req)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	tr, err := New(Options{Endpoint: srv.URL, ServiceName: "sy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	h.Set("Tracestate", "vendor=x")
+	ctx, req := tr.StartRequest(context.Background(), h, Request{Operation: "chat", Model: "gpt-4o", MaxTokens: 64, ID: "req_9"})
+	End(tr.StartAttempt(ctx, Attempt{Operation: "chat", Native: "gpt-4o-2024", Provider: "openai", Deployment: "east", Number: 1, MaxTokens: 64, RequestID: "req_9"}),
+		Result{Status: 429, Outcome: "rate_limited", Err: "provider error HTTP 429"})
+	End(req, Result{Status: 502, Deployment: "east", Attempts: 1, Err: "Bad Gateway"})
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || len(got[0].ResourceSpans) != 1 || len(got[0].ResourceSpans[0].ScopeSpans) != 1 {
+		t.Fatalf("collector got %d requests, want one with one resource and one scope", len(got))
+	}
+	rs := got[0].ResourceSpans[0]
+	if a := rs.Resource.GetAttributes(); len(a) != 1 || a[0].Key != "service.name" || a[0].Value.GetStringValue() != "sy" {
+		t.Errorf("resource = %v, want service.name sy", a)
+	}
+	ss := rs.ScopeSpans[0]
+	if ss.Scope.GetName() != scopeName || len(ss.Spans) != 2 {
+		t.Fatalf("scope %q with %d spans, want %q with 2", ss.Scope.GetName(), len(ss.Spans), scopeName)
+	}
+	att, root := ss.Spans[0], ss.Spans[1]
+	if hex.EncodeToString(root.TraceId) != "4bf92f3577b34da6a3ce929d0e0e4736" || hex.EncodeToString(root.ParentSpanId) != "00f067aa0ba902b7" ||
+		root.TraceState != "vendor=x" || root.Flags != 0x301 || root.Kind != tracepb.Span_SPAN_KIND_SERVER || root.Name != "chat gpt-4o" {
+		t.Errorf("request span: trace %x parent %x state %q flags %#x kind %v name %q", root.TraceId, root.ParentSpanId, root.TraceState, root.Flags, root.Kind, root.Name)
+	}
+	if !bytes.Equal(att.TraceId, root.TraceId) || !bytes.Equal(att.ParentSpanId, root.SpanId) || att.Flags != 0x101 ||
+		att.Kind != tracepb.Span_SPAN_KIND_CLIENT || att.Name != "chat gpt-4o-2024" || len(att.SpanId) != 8 || bytes.Equal(att.SpanId, root.SpanId) {
+		t.Errorf("attempt span: trace %x parent %x id %x flags %#x kind %v name %q", att.TraceId, att.ParentSpanId, att.SpanId, att.Flags, att.Kind, att.Name)
+	}
+	if att.StartTimeUnixNano == 0 || att.EndTimeUnixNano < att.StartTimeUnixNano || root.StartTimeUnixNano > att.StartTimeUnixNano {
+		t.Errorf("times: request %d-%d, attempt %d-%d", root.StartTimeUnixNano, root.EndTimeUnixNano, att.StartTimeUnixNano, att.EndTimeUnixNano)
+	}
+	for _, c := range []struct {
+		s    *tracepb.Span
+		want map[string]string
+		msg  string
+	}{
+		{root, map[string]string{"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.request.max_tokens": "64",
+			"switchyard.request_id": "req_9", "http.response.status_code": "502", "switchyard.deployment": "east", "switchyard.attempts": "1",
+			"error.type": "502"}, "Bad Gateway"},
+		{att, map[string]string{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.system": "openai",
+			"gen_ai.request.model": "gpt-4o-2024", "gen_ai.request.max_tokens": "64", "switchyard.deployment": "east", "switchyard.attempt": "1",
+			"switchyard.request_id": "req_9", "http.response.status_code": "429", "switchyard.outcome": "rate_limited", "error.type": "429"},
+			"provider error HTTP 429"},
+	} {
+		attrs := map[string]string{}
+		for _, kv := range c.s.Attributes {
+			if _, dup := attrs[kv.Key]; dup {
+				t.Errorf("%s: %s twice", c.s.Name, kv.Key)
+			}
+			switch v := kv.Value.Value.(type) {
+			case *commonpb.AnyValue_StringValue:
+				attrs[kv.Key] = v.StringValue
+			case *commonpb.AnyValue_IntValue:
+				attrs[kv.Key] = strconv.FormatInt(v.IntValue, 10)
+			}
+		}
+		if !maps.Equal(attrs, c.want) {
+			t.Errorf("%s attributes = %v, want %v", c.s.Name, attrs, c.want)
+		}
+		if c.s.Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR || c.s.Status.GetMessage() != c.msg {
+			t.Errorf("%s status = %v, want error %q", c.s.Name, c.s.Status, c.msg)
+		}
+	}
+}
+
+// TestSampling: sample_ratio leaves a new trace out, its attempt follows
+// it, and a sampled incoming parent is kept whatever the ratio.
+func TestSampling(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr, err := New(Options{Exporter: exp, SampleRatio: 1e-12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, req := tr.StartRequest(context.Background(), http.Header{}, Request{Operation: "chat", Model: "m"})
+	a := tr.StartAttempt(ctx, Attempt{Operation: "chat", Native: "n"})
+	if req.IsRecording() || a.IsRecording() || req.SpanContext().IsSampled() || !req.SpanContext().IsValid() ||
+		a.SpanContext().TraceID() != req.SpanContext().TraceID() {
+		t.Errorf("left out: request recording %v sampled %v, attempt recording %v", req.IsRecording(), req.SpanContext().IsSampled(), a.IsRecording())
+	}
+	End(a, Result{Status: 200})
+	End(req, Result{Status: 200})
+
+	h := http.Header{}
+	h.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	ctx, req = tr.StartRequest(context.Background(), h, Request{Operation: "chat", Model: "m"})
+	End(tr.StartAttempt(ctx, Attempt{Operation: "chat", Native: "n"}), Result{Status: 200})
+	End(req, Result{Status: 200})
+	if n := len(exp.GetSpans()); n != 2 {
+		t.Errorf("exported %d spans, want the 2 under the sampled parent only", n)
+	}
+}
+
+// TestSpanAPI: the span honours the OpenTelemetry API as the SDK's does:
+// a repeated key keeps its last value, Ok is a final status, a second End
+// is ignored, and nothing changes an ended span.
+func TestSpanAPI(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr, err := New(Options{Exporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, req := tr.StartRequest(context.Background(), http.Header{}, Request{Operation: "chat", Model: "m", ID: "r"})
+	req.SetAttributes(attribute.String("switchyard.request_id", "r2"), attribute.Bool("k", true))
+	req.AddEvent("retry", trace.WithAttributes(attribute.Int("n", 2)))
+	req.RecordError(errors.New("boom"))
+	req.SetStatus(codes.Ok, "")
+	req.SetStatus(codes.Error, "ignored after Ok")
+	req.SetName("renamed")
+	_, child := req.TracerProvider().Tracer("x").Start(ctx, "child", trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attribute.String("c", "1")))
+	child.End()
+	req.End()
+	req.End()
+	req.SetAttributes(attribute.String("late", "x"))
+
+	spans := exp.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("exported %d spans, want 2", len(spans))
+	}
+	c, r := spans[0], spans[1]
+	if c.Name != "child" || c.Parent.SpanID() != r.SpanContext.SpanID() || c.SpanKind != trace.SpanKindInternal || len(c.Attributes) != 1 {
+		t.Errorf("child = %q parent %s kind %v attrs %v", c.Name, c.Parent.SpanID(), c.SpanKind, c.Attributes)
+	}
+	if r.Name != "renamed" || r.Status.Code != codes.Ok || len(r.Events) != 2 || r.Events[1].Name != "exception" {
+		t.Errorf("request = %q status %v events %v", r.Name, r.Status, r.Events)
+	}
+	want := []attribute.KeyValue{attribute.String("gen_ai.operation.name", "chat"), attribute.String("gen_ai.request.model", "m"),
+		attribute.String("switchyard.request_id", "r2"), attribute.Bool("k", true)}
+	if !slices.Equal(r.Attributes, want) {
+		t.Errorf("attributes = %v, want %v", r.Attributes, want)
+	}
+}
+
+// TestExporterDrops: with the collector stuck, the queue takes maxQueue
+// spans and drops the rest rather than block the request.
+func TestExporterDrops(t *testing.T) {
+	stuck := &stuckClient{release: make(chan struct{}), in: make(chan struct{}, 1)}
+	tr, err := New(Options{Exporter: tracetest.NewNoopExporter()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newExporter(stuck, tr.res, tr.scope)
+	tr.sync, tr.exp = nil, e
+	end := func() {
+		_, s := tr.StartRequest(context.Background(), http.Header{}, Request{Operation: "chat", Model: "m"})
+		End(s, Result{Status: 200})
+	}
+	for range maxBatch {
+		end()
+	}
+	<-stuck.in // the first batch is being sent, and stays so
+	for range maxQueue + 10 {
+		end()
+	}
+	e.mu.Lock()
+	queued, dropped := len(e.queue), e.dropped
+	e.mu.Unlock()
+	if queued != maxQueue || dropped != 10 {
+		t.Errorf("queued %d dropped %d, want %d and 10", queued, dropped, maxQueue)
+	}
+	close(stuck.release)
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := stuck.spans.Load(); n != maxBatch+maxQueue {
+		t.Errorf("uploaded %d spans, want %d", n, maxBatch+maxQueue)
+	}
+}
+
+// stuckClient is an OTLP client whose uploads wait for release.
+type stuckClient struct {
+	release chan struct{}
+	in      chan struct{}
+	spans   atomic.Int64
+}
+
+func (*stuckClient) Start(context.Context) error { return nil }
+func (*stuckClient) Stop(context.Context) error  { return nil }
+func (c *stuckClient) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpans) error {
+	select {
+	case c.in <- struct{}{}:
+	default:
+	}
+	<-c.release
+	c.spans.Add(int64(len(rs[0].ScopeSpans[0].Spans)))
+	return nil
 }
