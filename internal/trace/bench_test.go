@@ -103,9 +103,10 @@ func benchRequestSpans(b *testing.B, o Options, exported *atomic.Int64) {
 	made := int64(0)
 	for b.Loop() {
 		if made += 2; exported != nil && made%128 == 0 && made-exported.Load() > 1024 {
-			// Long sleeps, until most are in: each wake-up costs CPU.
-			for made-exported.Load() > 256 {
-				time.Sleep(time.Millisecond)
+			// Until a batch has gone: fewer than a batch waiting are sent
+			// only by the exporter's timer, seconds away.
+			for made-exported.Load() > 768 {
+				time.Sleep(200 * time.Microsecond)
 			}
 		}
 		ctx, req := tr.StartRequest(context.Background(), h, Request{Operation: "chat", Model: "gpt", MaxTokens: 100, ID: "req_1"})

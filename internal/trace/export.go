@@ -182,6 +182,7 @@ type encoder struct {
 	// kvPtrs backs every span's Attributes; spanPtrs the scope's Spans.
 	kvPtrs   []*commonpb.KeyValue
 	spanPtrs []*tracepb.Span
+	attrs    []attribute.KeyValue // the span being encoded's
 }
 
 // list is a free list of T: get hands out the next, reset takes them all
@@ -227,6 +228,7 @@ func (c *encoder) reset() {
 	c.ints.reset()
 	clear(c.kvPtrs)
 	c.kvPtrs = c.kvPtrs[:0]
+	clear(c.attrs[:cap(c.attrs)])
 	clear(c.spanPtrs)
 	c.spanPtrs = c.spanPtrs[:0]
 	c.scope.Spans = nil
@@ -265,7 +267,8 @@ func (c *encoder) span(s *span) *tracepb.Span {
 	p.EndTimeUnixNano = unixNano(s.end)
 
 	first := len(c.kvPtrs)
-	for _, a := range dedupe(s.attrs) {
+	c.attrs = s.attrs(c.attrs[:0])
+	for _, a := range c.attrs {
 		kv := c.kvs.get()
 		kv.Key = string(a.Key)
 		kv.Value = c.value(a.Value)

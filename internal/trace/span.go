@@ -13,17 +13,15 @@ import (
 	"go.opentelemetry.io/otel/trace/embedded"
 )
 
-// inlineAttrs is how many attributes a span holds without a second
-// allocation: a request span has up to 11, an attempt span up to 14.
-const inlineAttrs = 16
-
 // span is a recorded span. It is the OpenTelemetry SDK's recordingSpan cut
-// down to what the gateway's spans need, so that a span is one allocation
-// and ending it is an append to the exporter's queue: the SDK's span costs
-// about 17 allocations and, at its end, a de-duplication map and a
-// snapshot copy, which made tracing the dearest feature on the request
-// path. It implements trace.Span in full; what it records is exported as
-// the SDK would export it (see encode.go and stub).
+// down to what the gateway's spans need, so that a span is one small
+// allocation and ending it is an append to the exporter's queue: the
+// SDK's span cost 17 allocations and 4 KB, and at its end a
+// de-duplication map and a snapshot copy, which made tracing the dearest
+// feature on the request path. The gateway's own values are kept as they
+// came (a and res) and become attributes only when exported, off the
+// request path. It implements trace.Span in full; what it records is
+// exported as the SDK would export it (see export.go and Tracer.stub).
 type span struct {
 	embedded.Span
 
@@ -31,37 +29,97 @@ type span struct {
 	sc     trace.SpanContext
 	parent trace.SpanContext
 	kind   trace.SpanKind
+	shape  shape
 	start  time.Time
 
 	mu sync.Mutex
-	// name is the span's name, or with model set, its first word: the
-	// gateway's names are "{operation} {model}", joined only when
-	// exported so that starting a span does not allocate the string.
-	name, model string
-	ended       bool
-	end         time.Time
-	status      sdktrace.Status
-	attrs       []attribute.KeyValue // may hold a key twice: the last wins (see dedupe)
-	events      []sdktrace.Event
-	links       []sdktrace.Link
-	inline      [inlineAttrs]attribute.KeyValue
+	// a is what a request (Operation, Native: the model, RequestID,
+	// MaxTokens) or an attempt span started with; unused for others.
+	a Attempt
+	// name is the span's name when it is not "{operation} {model}" (a
+	// span started through the OpenTelemetry API, or renamed): the
+	// gateway's names are joined only when exported, so that starting a
+	// span does not allocate the string.
+	name      string
+	renamed   bool
+	ended     bool
+	end       time.Time
+	status    sdktrace.Status
+	res       Result // set by End
+	hasResult bool
+	// extra are attributes set through the OpenTelemetry API. They may
+	// repeat a key: the last value wins (see dedupe).
+	extra  []attribute.KeyValue
+	events []sdktrace.Event
+	links  []sdktrace.Link
 }
+
+// shape says which of the gateway's spans a span is.
+type shape uint8
+
+const (
+	shapeOther shape = iota
+	shapeRequest
+	shapeAttempt
+)
 
 var _ trace.Span = (*span)(nil)
 
 // newSpan returns a recording span with sc under parent, started now.
-func (t *Tracer) newSpan(sc, parent trace.SpanContext, kind trace.SpanKind, name, model string) *span {
-	s := &span{t: t, sc: sc, parent: parent, kind: kind, start: time.Now(), name: name, model: model}
-	s.attrs = s.inline[:0]
-	return s
+func (t *Tracer) newSpan(sc, parent trace.SpanContext, kind trace.SpanKind, sh shape) *span {
+	return &span{t: t, sc: sc, parent: parent, kind: kind, shape: sh, start: time.Now()}
 }
 
 // fullName is the span's name as exported.
 func (s *span) fullName() string {
-	if s.model == "" && s.name != "" {
+	if s.shape == shapeOther || s.renamed {
 		return s.name
 	}
-	return s.name + " " + s.model
+	return s.a.Operation + " " + s.a.Native
+}
+
+// attrs appends the span's attributes to dst, each key once (dedupe):
+// an ended span's, which need not be locked.
+func (s *span) attrs(dst []attribute.KeyValue) []attribute.KeyValue {
+	dst = s.appendAttrs(dst)
+	// The gateway's own keys repeat only when a result names the
+	// attempt's deployment again: otherwise the scan can be skipped.
+	if len(s.extra) > 0 || s.shape == shapeAttempt && s.res.Deployment != "" {
+		return dedupe(dst)
+	}
+	return dst
+}
+
+// appendAttrs appends the span's attributes, in the order they were set,
+// to dst. Only an ended span's may be read without its lock.
+func (s *span) appendAttrs(dst []attribute.KeyValue) []attribute.KeyValue {
+	a := &s.a
+	switch s.shape {
+	case shapeRequest:
+		dst = append(dst,
+			attribute.String("gen_ai.operation.name", a.Operation),
+			attribute.String("gen_ai.request.model", a.Native),
+			attribute.String("switchyard.request_id", a.RequestID))
+	case shapeAttempt:
+		dst = append(dst,
+			attribute.String("gen_ai.operation.name", a.Operation),
+			attribute.String("gen_ai.provider.name", a.Provider),
+			// gen_ai.system is the older name of gen_ai.provider.name,
+			// still what many backends read.
+			attribute.String("gen_ai.system", a.Provider),
+			attribute.String("gen_ai.request.model", a.Native),
+			attribute.String("switchyard.deployment", a.Deployment),
+			attribute.Int("switchyard.attempt", a.Number),
+			attribute.String("switchyard.request_id", a.RequestID))
+	}
+	if s.shape != shapeOther && a.MaxTokens > 0 {
+		dst = append(dst, attribute.Int64("gen_ai.request.max_tokens", a.MaxTokens))
+	}
+	dst = append(dst, s.extra...)
+	if s.hasResult {
+		dst = appendResult(dst, &s.res)
+	}
+	return dst
 }
 
 // End ends the span and hands it to the exporter. Only the first call
@@ -86,9 +144,8 @@ func (s *span) End(opts ...trace.SpanEndOption) {
 	s.t.ended(s)
 }
 
-// endWith sets the attributes and status of r (built by the caller into
-// the span's own storage) and ends the span: End's path for this
-// package's spans.
+// endWith records r and ends the span: End's path for this package's
+// spans, which builds no attribute on the request path.
 func (s *span) endWith(r *Result) {
 	now := time.Now()
 	s.mu.Lock()
@@ -96,7 +153,7 @@ func (s *span) endWith(r *Result) {
 		s.mu.Unlock()
 		return
 	}
-	s.attrs = appendResult(s.attrs, r)
+	s.res, s.hasResult = *r, true
 	if r.Err != "" {
 		s.setStatus(codes.Error, r.Err)
 	}
@@ -143,7 +200,7 @@ func (s *span) SetAttributes(kv ...attribute.KeyValue) {
 	}
 	for _, a := range kv {
 		if a.Valid() {
-			s.attrs = append(s.attrs, a)
+			s.extra = append(s.extra, a)
 		}
 	}
 }
@@ -152,7 +209,7 @@ func (s *span) SetName(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.ended {
-		s.name, s.model = name, ""
+		s.name, s.renamed = name, true
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/otel"
@@ -141,15 +142,9 @@ func (t *Tracer) StartRequest(ctx context.Context, h http.Header, r Request) (co
 	if len(h["Traceparent"]) > 0 {
 		ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(h))
 	}
-	s, rec := t.begin(ctx, trace.SpanKindServer, r.Operation, r.Model)
+	s, rec := t.begin(ctx, trace.SpanKindServer, shapeRequest)
 	if rec != nil {
-		rec.attrs = append(rec.attrs,
-			attribute.String("gen_ai.operation.name", r.Operation),
-			attribute.String("gen_ai.request.model", r.Model),
-			attribute.String("switchyard.request_id", r.ID))
-		if r.MaxTokens > 0 {
-			rec.attrs = append(rec.attrs, attribute.Int64("gen_ai.request.max_tokens", r.MaxTokens))
-		}
+		rec.a = Attempt{Operation: r.Operation, Native: r.Model, MaxTokens: r.MaxTokens, RequestID: r.ID}
 	}
 	return trace.ContextWithSpan(ctx, s), s
 }
@@ -168,21 +163,9 @@ type Attempt struct {
 // StartAttempt starts an upstream attempt's client span, named
 // "{operation} {native model}", under the request's span in ctx.
 func (t *Tracer) StartAttempt(ctx context.Context, a Attempt) trace.Span {
-	s, rec := t.begin(ctx, trace.SpanKindClient, a.Operation, a.Native)
+	s, rec := t.begin(ctx, trace.SpanKindClient, shapeAttempt)
 	if rec != nil {
-		rec.attrs = append(rec.attrs,
-			attribute.String("gen_ai.operation.name", a.Operation),
-			attribute.String("gen_ai.provider.name", a.Provider),
-			// gen_ai.system is the older name of gen_ai.provider.name, still
-			// what many backends read.
-			attribute.String("gen_ai.system", a.Provider),
-			attribute.String("gen_ai.request.model", a.Native),
-			attribute.String("switchyard.deployment", a.Deployment),
-			attribute.Int("switchyard.attempt", a.Number),
-			attribute.String("switchyard.request_id", a.RequestID))
-		if a.MaxTokens > 0 {
-			rec.attrs = append(rec.attrs, attribute.Int64("gen_ai.request.max_tokens", a.MaxTokens))
-		}
+		rec.a = a
 	}
 	return s
 }
@@ -194,8 +177,9 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...trace.SpanStart
 	if c.NewRoot() {
 		ctx = trace.ContextWithSpanContext(ctx, trace.SpanContext{})
 	}
-	s, rec := t.begin(ctx, c.SpanKind(), name, "")
+	s, rec := t.begin(ctx, c.SpanKind(), shapeOther)
 	if rec != nil {
+		rec.name = name
 		if ts := c.Timestamp(); !ts.IsZero() {
 			rec.start = ts
 		}
@@ -210,7 +194,7 @@ func (t *Tracer) Start(ctx context.Context, name string, opts ...trace.SpanStart
 // begin makes a span under the span context in ctx, as the SDK's tracer
 // does: the parent's trace or a new one, a new span id, and the sampler's
 // decision. rec is the span when it records, else nil.
-func (t *Tracer) begin(ctx context.Context, kind trace.SpanKind, name, model string) (s trace.Span, rec *span) {
+func (t *Tracer) begin(ctx context.Context, kind trace.SpanKind, sh shape) (s trace.Span, rec *span) {
 	psc := trace.SpanContextFromContext(ctx)
 	tid := psc.TraceID()
 	if !tid.IsValid() {
@@ -230,8 +214,8 @@ func (t *Tracer) begin(ctx context.Context, kind trace.SpanKind, name, model str
 	if sr.Decision == sdktrace.Drop {
 		return &noSpan{t: t, sc: sc}, nil
 	}
-	rec = t.newSpan(sc, psc, trace.ValidateSpanKind(kind), name, model)
-	rec.attrs = append(rec.attrs, sr.Attributes...)
+	rec = t.newSpan(sc, psc, trace.ValidateSpanKind(kind), sh)
+	rec.extra = slices.Clip(sr.Attributes) // appended to, never written through
 	return rec, rec
 }
 
@@ -270,7 +254,7 @@ func (t *Tracer) ended(s *span) {
 func (t *Tracer) stub(s *span) tracetest.SpanStub {
 	return tracetest.SpanStub{
 		Name: s.fullName(), SpanContext: s.sc, Parent: s.parent, SpanKind: s.kind,
-		StartTime: s.start, EndTime: s.end, Attributes: dedupe(s.attrs),
+		StartTime: s.start, EndTime: s.end, Attributes: s.attrs(nil),
 		Events: s.events, Links: s.links, Status: s.status,
 		Resource: t.res, InstrumentationScope: t.scope,
 	}

@@ -358,3 +358,25 @@ func (c *stuckClient) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpan
 	c.spans.Add(int64(len(rs[0].ScopeSpans[0].Spans)))
 	return nil
 }
+
+// TestRepeatedKeyOnce: a result that names the attempt's deployment again
+// leaves one switchyard.deployment, the result's.
+func TestRepeatedKeyOnce(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr, err := New(Options{Exporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, req := tr.StartRequest(context.Background(), http.Header{}, Request{Operation: "chat", Model: "m"})
+	End(tr.StartAttempt(ctx, Attempt{Operation: "chat", Native: "n", Deployment: "east"}), Result{Status: 200, Deployment: "west"})
+	End(req, Result{Status: 200})
+	var got []string
+	for _, kv := range exp.GetSpans()[0].Attributes {
+		if kv.Key == "switchyard.deployment" {
+			got = append(got, kv.Value.AsString())
+		}
+	}
+	if !slices.Equal(got, []string{"west"}) {
+		t.Errorf("switchyard.deployment = %q, want [west]", got)
+	}
+}
