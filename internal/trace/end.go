@@ -3,7 +3,6 @@ package trace
 import (
 	"strconv"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -34,38 +33,39 @@ func End(s trace.Span, r Result) {
 		s.End()
 		return
 	}
-	s.SetAttributes(appendResult(make([]attribute.KeyValue, 0, 8), &r)...)
+	attrs := make(kvs, 0, 8)
+	writeResult(&attrs, &r)
+	s.SetAttributes(attrs...)
 	if r.Err != "" {
 		s.SetStatus(codes.Error, r.Err)
 	}
 	s.End()
 }
 
-// appendResult appends r's attributes to attrs.
-func appendResult(attrs []attribute.KeyValue, r *Result) []attribute.KeyValue {
+// writeResult writes r's attributes.
+func writeResult(w attrWriter, r *Result) {
 	if r.Status != 0 {
-		attrs = append(attrs, attribute.Int("http.response.status_code", r.Status))
+		w.Int64("http.response.status_code", int64(r.Status))
 	}
 	if r.ResponseModel != "" {
-		attrs = append(attrs, attribute.String("gen_ai.response.model", r.ResponseModel))
+		w.String("gen_ai.response.model", r.ResponseModel)
 	}
 	if r.Deployment != "" {
-		attrs = append(attrs, attribute.String("switchyard.deployment", r.Deployment))
+		w.String("switchyard.deployment", r.Deployment)
 	}
 	if r.Attempts != 0 {
-		attrs = append(attrs, attribute.Int("switchyard.attempts", r.Attempts))
+		w.Int64("switchyard.attempts", int64(r.Attempts))
 	}
 	if r.Outcome != "" {
-		attrs = append(attrs, attribute.String("switchyard.outcome", r.Outcome))
+		w.String("switchyard.outcome", r.Outcome)
 	}
 	if r.InputTokens != 0 || r.OutputTokens != 0 {
-		attrs = append(attrs, attribute.Int64("gen_ai.usage.input_tokens", r.InputTokens),
-			attribute.Int64("gen_ai.usage.output_tokens", r.OutputTokens))
+		w.Int64("gen_ai.usage.input_tokens", r.InputTokens)
+		w.Int64("gen_ai.usage.output_tokens", r.OutputTokens)
 	}
 	if r.Err != "" {
-		attrs = append(attrs, attribute.String("error.type", errorType(*r)))
+		w.String("error.type", errorType(*r))
 	}
-	return attrs
 }
 
 // errorType is error.type: the status code when there is one, else the

@@ -81,45 +81,64 @@ func (s *span) fullName() string {
 // attrs appends the span's attributes to dst, each key once (dedupe):
 // an ended span's, which need not be locked.
 func (s *span) attrs(dst []attribute.KeyValue) []attribute.KeyValue {
-	dst = s.appendAttrs(dst)
-	// The gateway's own keys repeat only when a result names the
-	// attempt's deployment again: otherwise the scan can be skipped.
-	if len(s.extra) > 0 || s.shape == shapeAttempt && s.res.Deployment != "" {
-		return dedupe(dst)
+	l := kvs(dst)
+	s.writeStart(&l)
+	l = append(l, s.extra...)
+	if s.hasResult {
+		writeResult(&l, &s.res)
 	}
-	return dst
+	if s.repeats() {
+		return dedupe(l)
+	}
+	return l
 }
 
-// appendAttrs appends the span's attributes, in the order they were set,
-// to dst. Only an ended span's may be read without its lock.
-func (s *span) appendAttrs(dst []attribute.KeyValue) []attribute.KeyValue {
+// repeats says whether the span's attributes may hold a key twice. The
+// gateway's own keys repeat only when a result names the attempt's
+// deployment again.
+func (s *span) repeats() bool {
+	return len(s.extra) > 0 || s.shape == shapeAttempt && s.res.Deployment != ""
+}
+
+// attrWriter takes attributes one at a time: kvs keeps them as
+// attribute.KeyValue, the encoder writes them straight into protobuf.
+// Written once so, the gateway's attributes are listed in one place
+// (writeStart, writeResult) for both.
+type attrWriter interface {
+	String(key, v string)
+	Int64(key string, v int64)
+}
+
+type kvs []attribute.KeyValue
+
+func (l *kvs) String(key, v string)      { *l = append(*l, attribute.String(key, v)) }
+func (l *kvs) Int64(key string, v int64) { *l = append(*l, attribute.Int64(key, v)) }
+
+// writeStart writes the attributes a request or attempt span started
+// with.
+func (s *span) writeStart(w attrWriter) {
 	a := &s.a
 	switch s.shape {
 	case shapeRequest:
-		dst = append(dst,
-			attribute.String("gen_ai.operation.name", a.Operation),
-			attribute.String("gen_ai.request.model", a.Native),
-			attribute.String("switchyard.request_id", a.RequestID))
+		w.String("gen_ai.operation.name", a.Operation)
+		w.String("gen_ai.request.model", a.Native)
+		w.String("switchyard.request_id", a.RequestID)
 	case shapeAttempt:
-		dst = append(dst,
-			attribute.String("gen_ai.operation.name", a.Operation),
-			attribute.String("gen_ai.provider.name", a.Provider),
-			// gen_ai.system is the older name of gen_ai.provider.name,
-			// still what many backends read.
-			attribute.String("gen_ai.system", a.Provider),
-			attribute.String("gen_ai.request.model", a.Native),
-			attribute.String("switchyard.deployment", a.Deployment),
-			attribute.Int("switchyard.attempt", a.Number),
-			attribute.String("switchyard.request_id", a.RequestID))
+		w.String("gen_ai.operation.name", a.Operation)
+		w.String("gen_ai.provider.name", a.Provider)
+		// gen_ai.system is the older name of gen_ai.provider.name, still
+		// what many backends read.
+		w.String("gen_ai.system", a.Provider)
+		w.String("gen_ai.request.model", a.Native)
+		w.String("switchyard.deployment", a.Deployment)
+		w.Int64("switchyard.attempt", int64(a.Number))
+		w.String("switchyard.request_id", a.RequestID)
+	default:
+		return
 	}
-	if s.shape != shapeOther && a.MaxTokens > 0 {
-		dst = append(dst, attribute.Int64("gen_ai.request.max_tokens", a.MaxTokens))
+	if a.MaxTokens > 0 {
+		w.Int64("gen_ai.request.max_tokens", a.MaxTokens)
 	}
-	dst = append(dst, s.extra...)
-	if s.hasResult {
-		dst = appendResult(dst, &s.res)
-	}
-	return dst
 }
 
 // End ends the span and hands it to the exporter. Only the first call

@@ -355,8 +355,9 @@ func (c *stuckClient) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpan
 	default:
 	}
 	<-c.release
-	c.spans.Add(int64(len(rs[0].ScopeSpans[0].Spans)))
-	return nil
+	raw, err := proto.Marshal(&coltrace.ExportTraceServiceRequest{ResourceSpans: rs})
+	c.spans.Add(int64(countSpans(raw)))
+	return err
 }
 
 // TestRepeatedKeyOnce: a result that names the attempt's deployment again
