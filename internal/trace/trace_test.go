@@ -308,12 +308,11 @@ func TestSpanAPI(t *testing.T) {
 // spans and drops the rest rather than block the request.
 func TestExporterDrops(t *testing.T) {
 	stuck := &stuckClient{release: make(chan struct{}), in: make(chan struct{}, 1)}
-	tr, err := New(Options{Exporter: tracetest.NewNoopExporter()})
+	tr, err := New(Options{client: stuck})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newExporter(stuck, tr.res, tr.scope)
-	tr.sync, tr.exp = nil, e
+	e := tr.exp
 	end := func() {
 		_, s := tr.StartRequest(context.Background(), http.Header{}, Request{Operation: "chat", Model: "m"})
 		End(s, Result{Status: 200})
