@@ -136,3 +136,35 @@ func TestExportMatchesSDK(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidUTF8: a string that is not UTF-8 (a model name as a client
+// sent it, say) is sent with U+FFFD in place of the bad bytes, and the
+// batch is accepted: protobuf strings must be UTF-8, and the official
+// marshalling would refuse the whole batch.
+func TestInvalidUTF8(t *testing.T) {
+	c := &collector{}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	tr, err := New(Options{Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, req := tr.StartRequest(context.Background(), http.Header{}, Request{Operation: "chat", Model: "gpt\xff", ID: "r"})
+	End(tr.StartAttempt(ctx, Attempt{Operation: "chat", Native: "n"}), Result{Status: 500, Err: "bad \xfe answer"})
+	End(req, Result{Status: 200})
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.reqs) != 1 {
+		t.Fatalf("collector accepted %d requests, want 1", len(c.reqs))
+	}
+	spans := c.reqs[0].ResourceSpans[0].ScopeSpans[0].Spans
+	if len(spans) != 2 || spans[1].Name != "chat gpt\uFFFD" || spans[0].Status.GetMessage() != "bad \uFFFD answer" {
+		t.Errorf("spans = %v", spans)
+	}
+	for _, kv := range spans[1].Attributes {
+		if kv.Key == "gen_ai.request.model" && kv.Value.GetStringValue() != "gpt\uFFFD" {
+			t.Errorf("gen_ai.request.model = %q", kv.Value.GetStringValue())
+		}
+	}
+}
