@@ -73,7 +73,7 @@ func (g *Gateway) openBooks(ctx context.Context) (err error) {
 	g.stopApply = cancel
 	g.applied = make(chan error, 1)
 	go func() {
-		g.applied <- g.Journal.Run(runCtx, g.countApplied(g.postLedger(g.Store.Apply)), applyBatch, applyEvery)
+		g.applied <- g.Journal.Run(runCtx, g.countApplied(g.postLedger()), applyBatch, applyEvery)
 	}()
 	g.pruned = make(chan struct{})
 	go func() { defer close(g.pruned); g.runPrune(runCtx) }()

@@ -10,20 +10,18 @@ import (
 	"github.com/switchyard/switchyard/internal/usage"
 )
 
-// postLedger wraps the journal writer's apply: after a batch of events is
-// in the store, their ledger transactions are booked. A batch failing
-// either step is retried whole, and both are idempotent (events by id,
-// transactions by the ids derived from them), so the books never miss or
-// double a posting.
-func (g *Gateway) postLedger(apply journal.Apply) journal.Apply {
+// postLedger is the journal writer's apply: a batch of events goes into
+// the store with the ledger transactions derived from them, in one store
+// transaction where the store can (SQLite: one commit per batch, not two).
+// A failing batch is retried whole, and events (by id) and transactions (by
+// the ids derived from the events') are idempotent, so the books never miss
+// or double a posting.
+func (g *Gateway) postLedger() journal.Apply {
 	d := ledgerDeriver(g.cfg)
 	d.Rater = &planRater{g: g}
 	return func(ctx context.Context, events []usage.Event) error {
-		if err := apply(ctx, events); err != nil {
-			return err
-		}
-		if _, err := g.Store.Post(ctx, d.Derive(events)); err != nil {
-			return fmt.Errorf("gateway: ledger: %w", err)
+		if _, err := g.Store.ApplyPost(ctx, events, d.Derive(events)); err != nil {
+			return fmt.Errorf("gateway: usage writer: %w", err)
 		}
 		return nil
 	}

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/switchyard/switchyard/internal/ledger"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/store/storetest"
 )
@@ -55,5 +57,46 @@ func TestSQLiteReopen(t *testing.T) {
 	}
 	if len(rows) != 1 || rows[0].Attempts != 50 {
 		t.Fatalf("after reopen and re-apply: %+v, want 50 attempts", rows)
+	}
+}
+
+// On SQLite, ApplyPost is one transaction: when the database refuses the
+// ledger's part, the batch's events are not stored either, and the batch
+// retried (the journal writer's way) stores and books each once.
+func TestSQLiteApplyPostOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	g := storetest.NewGen(3, 2)
+	evs := g.Events(40)
+	d := &ledger.Deriver{}
+	txns := d.Derive(evs)
+	// A posting written around the store under a transaction's id makes
+	// the database refuse that transaction's header (migration 0009).
+	victim := txns[len(txns)-1].ID
+	db := store.WriterDB(s)
+	if _, err := db.ExecContext(ctx, "INSERT INTO ledger_postings (txn_id, seq, account, amount) VALUES (?, 0, 'revenue', 1)", victim); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyPost(ctx, evs, txns); err == nil || !strings.Contains(err.Error(), "ledger") {
+		t.Fatalf("ApplyPost = %v, want the ledger's refusal", err)
+	}
+	if rows, err := s.Usage(ctx, store.UsageQuery{}); err != nil || len(rows) != 0 {
+		t.Fatalf("after a refused batch Usage = %+v, %v; want nothing", rows, err)
+	}
+	if got, err := s.Events(ctx, evs[0].RequestID); err != nil || len(got) != 0 {
+		t.Fatalf("after a refused batch Events = %+v, %v; want none", got, err)
+	}
+	// The stray posting stays (postings are immutable): without its
+	// transaction the batch books, and booked again books nothing new.
+	n, err := s.ApplyPost(ctx, evs, txns[:len(txns)-1])
+	if err != nil || n != len(txns)-1 {
+		t.Fatalf("ApplyPost = %d, %v; want %d", n, err, len(txns)-1)
+	}
+	if n, err := s.ApplyPost(ctx, evs, txns[:len(txns)-1]); err != nil || n != 0 {
+		t.Fatalf("ApplyPost again = %d, %v; want 0", n, err)
+	}
+	rows, err := s.Usage(ctx, store.UsageQuery{})
+	if err != nil || len(rows) != 1 || rows[0].Attempts != int64(len(evs)) {
+		t.Fatalf("Usage = %+v, %v; want %d attempts", rows, err, len(evs))
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/switchyard/switchyard/internal/ledger"
 	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/usage"
 )
@@ -216,16 +217,46 @@ func afterHorizon(batch []*usage.Event, horizon int64) []*usage.Event {
 // apply writes an ordered batch and its rollups in one transaction, and
 // closes the days it completes (days.go). Without withEvents the raw rows
 // are not written and every event counts (ApplyRollupsOnly, for benchmarks).
+//
+// Like Post, it first writes a batch as if every event were new, which it
+// is but in a replay: the insert then needs no RETURNING (a trigger-like
+// program and a result row per event, a fifth of Apply on SQLite), and only
+// when it wrote fewer rows than it was given is the transaction rolled back
+// and redone, learning which rows were new.
 func (s *sqlStore) apply(ctx context.Context, batch []*usage.Event, withEvents bool) error {
 	if s.pg != nil {
 		return s.pgApply(ctx, batch, withEvents)
 	}
+	for optimistic := true; ; optimistic = false {
+		err := s.applyOnce(ctx, batch, withEvents, optimistic)
+		if optimistic && errors.Is(err, errStored) {
+			continue
+		}
+		return err
+	}
+}
+
+func (s *sqlStore) applyOnce(ctx context.Context, batch []*usage.Event, withEvents, optimistic bool) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: apply: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if err := s.applyTx(ctx, tx, batch, withEvents, optimistic); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: apply: commit: %w", err)
+	}
+	return nil
+}
 
+// errStored: the optimistic insert met an event stored already.
+var errStored = errors.New("store: apply: batch holds a stored event")
+
+// applyTx is apply's work within tx (SQLite). optimistic: errStored if an
+// event was stored already, rather than learning which.
+func (s *sqlStore) applyTx(ctx context.Context, tx *sql.Tx, batch []*usage.Event, withEvents, optimistic bool) error {
 	horizon, daysBefore, err := readMeta(ctx, tx, "")
 	if err != nil {
 		return fmt.Errorf("store: apply: %w", err)
@@ -233,12 +264,12 @@ func (s *sqlStore) apply(ctx context.Context, batch []*usage.Event, withEvents b
 	batch = afterHorizon(batch, horizon)
 	r := newRollups(daysBefore)
 	if withEvents {
-		inserted, err := s.insertEvents(ctx, tx, batch)
+		inserted, err := s.insertEvents(ctx, tx, batch, optimistic)
 		if err != nil {
 			return err
 		}
 		for _, e := range batch {
-			if inserted[eventID{e.RequestID, e.Attempt}] {
+			if inserted == nil || inserted[eventID{e.RequestID, e.Attempt}] {
 				r.add(e)
 			}
 		}
@@ -259,19 +290,84 @@ func (s *sqlStore) apply(ctx context.Context, batch []*usage.Event, withEvents b
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: apply: commit: %w", err)
-	}
 	return nil
 }
 
+// ApplyPost is Apply then Post. On SQLite both are one transaction: one
+// commit per batch, each page the batch touches written to the WAL once,
+// and a crash keeps both or neither (either way the batch comes again and
+// counts once). On Postgres they stay two transactions, Apply's pipelined
+// over pgx (pgapply.go) and Post's over database/sql, idempotent each.
+func (s *sqlStore) ApplyPost(ctx context.Context, events []usage.Event, txns []ledger.Txn) (int, error) {
+	batch, err := applyOrder(events)
+	if err != nil {
+		return 0, err
+	}
+	var booked []*ledger.Txn
+	if len(txns) > 0 {
+		if booked, err = postOrder(txns); err != nil {
+			return 0, err
+		}
+	}
+	if s.pg != nil {
+		if len(batch) > 0 {
+			if err := s.pgApply(ctx, batch, true); err != nil {
+				return 0, err
+			}
+		}
+		if len(booked) == 0 {
+			return 0, nil
+		}
+		return s.post(ctx, booked, false)
+	}
+	if err := s.prepareWrites(ctx); err != nil {
+		return 0, err
+	}
+	// As Apply and Post: first as if every event and transaction were
+	// new, and again the careful way when one was stored already (a
+	// replayed batch).
+	for optimistic := true; ; optimistic = false {
+		n, err := s.applyPost(ctx, batch, booked, optimistic)
+		if optimistic && (errors.Is(err, errBooked) || errors.Is(err, errStored)) {
+			continue
+		}
+		return n, err
+	}
+}
+
+func (s *sqlStore) applyPost(ctx context.Context, batch []*usage.Event, booked []*ledger.Txn, optimistic bool) (int, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: apply: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if len(batch) > 0 {
+		if err := s.applyTx(ctx, tx, batch, true, optimistic); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	if len(booked) > 0 {
+		if n, err = s.postTx(ctx, tx, booked, optimistic); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: apply: commit: %w", err)
+	}
+	return n, nil
+}
+
 // insertEventsSQL inserts n events, skipping those stored already, and
-// returns the ids of those it inserted.
-func insertEventsSQL(n int) string {
+// with returning returns the ids of those it inserted.
+func insertEventsSQL(n int, returning bool) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO usage_events (" + strings.Join(eventCols, ",") + ") VALUES ")
 	values(&b, n, len(eventCols))
-	b.WriteString(" ON CONFLICT (request_id, attempt) DO NOTHING RETURNING request_id, attempt")
+	b.WriteString(" ON CONFLICT (request_id, attempt) DO NOTHING")
+	if returning {
+		b.WriteString(" RETURNING request_id, attempt")
+	}
 	return b.String()
 }
 
@@ -290,9 +386,14 @@ func upsertRollupsSQL(t rollupTable, n int) string {
 	return b.String()
 }
 
-// insertEvents inserts the events not stored yet and returns which those were.
-func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.Event) (map[eventID]bool, error) {
-	inserted := make(map[eventID]bool, len(batch))
+// insertEvents inserts the events not stored yet and returns which those
+// were. optimistic: it returns nil (all were), or errStored when some were
+// stored already.
+func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.Event, optimistic bool) (map[eventID]bool, error) {
+	var inserted map[eventID]bool
+	if !optimistic {
+		inserted = make(map[eventID]bool, len(batch))
+	}
 	stmts := s.writeStmts().events
 	per := s.rowsPer(len(eventCols))
 	args := make([]any, 0, min(per, len(batch))*len(eventCols))
@@ -303,7 +404,18 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.
 			args = appendEventArgs(args, e)
 		}
 		rest = rest[n:]
-		rows, err := s.query(ctx, tx, stmts[n], args...)
+		if optimistic {
+			wrote, err := s.exec(ctx, tx, stmts[n], args...)
+			if err != nil {
+				return nil, fmt.Errorf("store: apply: insert events: %w", err)
+			}
+			if wrote != int64(n) {
+				return nil, errStored
+			}
+			continue
+		}
+		// A replay's: parsed for the batch, not prepared.
+		rows, err := tx.QueryContext(ctx, s.bind(insertEventsSQL(n, true)), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: apply: insert events: %w", err)
 		}

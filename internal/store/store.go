@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/ledger"
 	"github.com/switchyard/switchyard/internal/money"
 	"github.com/switchyard/switchyard/internal/usage"
 )
@@ -20,6 +21,11 @@ type Store interface {
 	// attempt): an event already stored is skipped and does not touch the
 	// rollups. Events and rollups change in one transaction.
 	Apply(ctx context.Context, events []usage.Event) error
+	// ApplyPost is Apply(events) then Post(txns) (the ledger transactions
+	// derived from them), in one transaction where the backend can (SQLite),
+	// and returns how many transactions were new. Like each of them it is
+	// idempotent: a batch applied again, whole or in part, counts once.
+	ApplyPost(ctx context.Context, events []usage.Event, txns []ledger.Txn) (int, error)
 	// Events returns one request's attempts, in attempt order.
 	Events(ctx context.Context, requestID string) ([]usage.Event, error)
 	// Usage reads the rollups (never the raw events) grouped by q.GroupBy.

@@ -9,8 +9,8 @@ import (
 )
 
 // BenchmarkWriterSQLite times the gateway's whole journal writer on the
-// default store: each batch applied (events and rollups), then booked in the
-// ledger, as the writer does after every batch. One key, one model: bench/run's
+// default store: each batch applied (events and rollups) and booked in the
+// ledger in one call (ApplyPost), as the writer does. One key, one model: bench/run's
 // traffic. The sub-benchmarks vary the batch, which is the writer's interval
 // times the request rate (200 ms at 500 req/s holds 100 events), to show what
 // a longer interval saves per event. batch=80-120 is what the writer really
@@ -31,10 +31,7 @@ func BenchmarkWriterSQLite(b *testing.B) {
 			s := openSQLite(b)
 			d := &ledger.Deriver{}
 			benchBatches(b, sz.batch, 1, func(ctx context.Context, evs []usage.Event) error {
-				if err := s.Apply(ctx, evs); err != nil {
-					return err
-				}
-				_, err := s.Post(ctx, d.Derive(evs))
+				_, err := s.ApplyPost(ctx, evs, d.Derive(evs))
 				return err
 			})
 		})

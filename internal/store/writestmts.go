@@ -70,7 +70,7 @@ func (s *sqlStore) writeStmts() *writeStmts {
 		}
 		return m
 	}
-	w.events = sized(len(eventCols), true, insertEventsSQL)
+	w.events = sized(len(eventCols), true, func(n int) string { return insertEventsSQL(n, false) })
 	for _, t := range []rollupTable{hourlyTable, dailyTable, dailyKeyTable} {
 		w.rollups[t.name] = sized(t.cols(), t.name == hourlyTable.name, func(n int) string { return upsertRollupsSQL(t, n) })
 	}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScanEvents", testScanEvents},
 		{"RecentEvents", testRecentEvents},
 		{"Ledger", testLedger},
+		{"ApplyPost", testApplyPost},
 		{"PlanDocs", testPlanDocs},
 	}
 	for _, tc := range tests {
