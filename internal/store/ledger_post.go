@@ -304,16 +304,16 @@ func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn
 		}
 	}
 	now := time.Now().UnixNano()
-	args := make([]any, 0, s.rowsPer(len(txnCols))*len(txnCols))
+	args := make([]any, 0, stmts.txns.per*len(txnCols))
 	rest := fresh
 	var wrote int64
-	for _, n := range chunkSizes(len(fresh), s.rowsPer(len(txnCols))) {
+	for _, n := range stmts.txns.chunks(len(fresh)) {
 		args = args[:0]
 		for _, t := range rest[:n] {
 			args = txnArgs(args, t, now)
 		}
 		rest = rest[n:]
-		w, err := s.exec(ctx, tx, stmts.txns[n], args...)
+		w, err := s.exec(ctx, tx, stmts.txns.q[n], args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: post: insert transactions: %w", err)
 		}
@@ -332,13 +332,13 @@ func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn
 func (s *sqlStore) liteBooked(ctx context.Context, tx *sql.Tx, stmts *writeStmts, batch []*ledger.Txn) (map[string]bool, error) {
 	have := map[string]bool{}
 	rest := batch
-	for _, n := range chunkSizes(len(batch), s.rowsPer(1)) {
+	for _, n := range stmts.ids.chunks(len(batch)) {
 		args := make([]any, n)
 		for i, t := range rest[:n] {
 			args[i] = t.ID
 		}
 		rest = rest[n:]
-		rows, err := s.query(ctx, tx, stmts.ids[n], args...)
+		rows, err := s.query(ctx, tx, stmts.ids.q[n], args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: post: %w", err)
 		}
@@ -373,14 +373,14 @@ func (s *sqlStore) insertPostings(ctx context.Context, tx *sql.Tx, stmts *writeS
 		}
 	}
 	rest := all
-	for _, n := range chunkSizes(len(all), s.rowsPer(len(postingCols))) {
+	for _, n := range stmts.postings.chunks(len(all)) {
 		args := make([]any, 0, n*len(postingCols))
 		for _, r := range rest[:n] {
 			p := r.t.Postings[r.seq]
 			args = append(args, r.t.ID, int64(r.seq), p.Account, int64(p.Amount))
 		}
 		rest = rest[n:]
-		if _, err := s.exec(ctx, tx, stmts.postings[n], args...); err != nil {
+		if _, err := s.exec(ctx, tx, stmts.postings.q[n], args...); err != nil {
 			return fmt.Errorf("store: post: insert postings: %w", err)
 		}
 	}
@@ -419,7 +419,7 @@ func (s *sqlStore) upsertBooks(ctx context.Context, tx *sql.Tx, table string, m 
 	}
 	cols := len(bookKeyCols) + len(bookSumCols)
 	rest := keys
-	for _, n := range chunkSizes(len(keys), s.rowsPer(cols)) {
+	for _, n := range stmts.chunks(len(keys)) {
 		args := make([]any, 0, n*cols)
 		for _, k := range rest[:n] {
 			args = append(args, k.bucket, k.tenant, k.key, k.model, k.deployment, k.provider, k.plan, k.arm)
@@ -428,7 +428,7 @@ func (s *sqlStore) upsertBooks(ctx context.Context, tx *sql.Tx, table string, m 
 			}
 		}
 		rest = rest[n:]
-		if _, err := s.exec(ctx, tx, stmts[n], args...); err != nil {
+		if _, err := s.exec(ctx, tx, stmts.q[n], args...); err != nil {
 			return fmt.Errorf("store: post: %s: %w", table, err)
 		}
 	}

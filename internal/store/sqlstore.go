@@ -395,17 +395,16 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.
 		inserted = make(map[eventID]bool, len(batch))
 	}
 	stmts := s.writeStmts().events
-	per := s.rowsPer(len(eventCols))
-	args := make([]any, 0, min(per, len(batch))*len(eventCols))
+	args := make([]any, 0, min(stmts.per, len(batch))*len(eventCols))
 	rest := batch
-	for _, n := range chunkSizes(len(batch), per) {
+	for _, n := range stmts.chunks(len(batch)) {
 		args = args[:0]
 		for _, e := range rest[:n] {
 			args = appendEventArgs(args, e)
 		}
 		rest = rest[n:]
 		if optimistic {
-			wrote, err := s.exec(ctx, tx, stmts[n], args...)
+			wrote, err := s.exec(ctx, tx, stmts.q[n], args...)
 			if err != nil {
 				return nil, fmt.Errorf("store: apply: insert events: %w", err)
 			}
@@ -438,10 +437,9 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.
 func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, t rollupTable, m map[rollupKey]*sums) error {
 	keys := sortedKeys(m)
 	stmts := s.writeStmts().rollups[t.name]
-	per := s.rowsPer(t.cols())
-	args := make([]any, 0, min(per, len(keys))*t.cols())
+	args := make([]any, 0, min(stmts.per, len(keys))*t.cols())
 	rest := keys
-	for _, n := range chunkSizes(len(keys), per) {
+	for _, n := range stmts.chunks(len(keys)) {
 		args = args[:0]
 		for _, k := range rest[:n] {
 			args = append(args, k.bucket)
@@ -453,7 +451,7 @@ func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, t rollupTable,
 			}
 		}
 		rest = rest[n:]
-		if _, err := s.exec(ctx, tx, stmts[n], args...); err != nil {
+		if _, err := s.exec(ctx, tx, stmts.q[n], args...); err != nil {
 			return fmt.Errorf("store: apply: %s: %w", t.name, err)
 		}
 	}

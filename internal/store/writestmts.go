@@ -41,16 +41,34 @@ func stmtSizes(per int) []int {
 	return out
 }
 
+// sizedStmts are one write's statements, by row count (stmtSizes(per)).
+type sizedStmts struct {
+	per int
+	q   map[int]string
+}
+
+// chunks splits n rows into statement sizes.
+func (z sizedStmts) chunks(n int) []int { return chunkSizes(n, z.per) }
+
 // writeStmts are the SQLite write statements by row count, built once per
 // dialect rather than per batch.
 type writeStmts struct {
-	events                                         map[int]string
-	rollups                                        map[string]map[int]string // by rollup table name
-	txns, postings, ids, ledgerHourly, ledgerDaily map[int]string
+	events                                         sizedStmts
+	rollups                                        map[string]sizedStmts // by rollup table name
+	txns, postings, ids, ledgerHourly, ledgerDaily sizedStmts
 	// prepared are those prepared on the writer: all but the daily usage
 	// rollups', which only a late event (for a day already closed) writes.
 	prepared []string
 }
+
+// rollupChunkRows caps the rows of one rollup upsert (usage's and the
+// ledger's), below chunkRows: a batch adds one rollup row per key, model
+// and hour it holds, so from one busy key to a few hundred, and each
+// prepared size of a 24-column upsert keeps ~2 KiB of SQLite's memory per
+// row (outside the Go heap, for the life of the store). At 16 rows, a
+// batch from a thousand keys runs some sixty upserts instead of ten; each
+// costs microseconds beside its rows.
+const rollupChunkRows = 16
 
 var writeStmtsCache sync.Map // [2]int{maxParams, chunkRows} → *writeStmts
 
@@ -59,27 +77,28 @@ func (s *sqlStore) writeStmts() *writeStmts {
 	if w, ok := writeStmtsCache.Load(key); ok {
 		return w.(*writeStmts)
 	}
-	w := &writeStmts{rollups: map[string]map[int]string{}}
-	sized := func(cols int, prepare bool, f func(int) string) map[int]string {
-		m := map[int]string{}
-		for _, n := range stmtSizes(s.rowsPer(cols)) {
-			m[n] = s.bind(f(n))
+	w := &writeStmts{rollups: map[string]sizedStmts{}}
+	sized := func(per int, prepare bool, f func(int) string) sizedStmts {
+		z := sizedStmts{per: per, q: map[int]string{}}
+		for _, n := range stmtSizes(per) {
+			z.q[n] = s.bind(f(n))
 			if prepare {
-				w.prepared = append(w.prepared, m[n])
+				w.prepared = append(w.prepared, z.q[n])
 			}
 		}
-		return m
+		return z
 	}
-	w.events = sized(len(eventCols), true, func(n int) string { return insertEventsSQL(n, false) })
+	w.events = sized(s.rowsPer(len(eventCols)), true, func(n int) string { return insertEventsSQL(n, false) })
 	for _, t := range []rollupTable{hourlyTable, dailyTable, dailyKeyTable} {
-		w.rollups[t.name] = sized(t.cols(), t.name == hourlyTable.name, func(n int) string { return upsertRollupsSQL(t, n) })
+		w.rollups[t.name] = sized(min(s.rowsPer(t.cols()), rollupChunkRows), t.name == hourlyTable.name,
+			func(n int) string { return upsertRollupsSQL(t, n) })
 	}
-	w.txns = sized(len(txnCols), true, insertTxnsSQL)
-	w.postings = sized(len(postingCols), true, insertPostingsSQL)
-	w.ids = sized(1, true, selectTxnIDsSQL)
-	bookCols := len(bookKeyCols) + len(bookSumCols)
-	w.ledgerHourly = sized(bookCols, true, func(n int) string { return upsertBooksSQL("ledger_hourly", n) })
-	w.ledgerDaily = sized(bookCols, true, func(n int) string { return upsertBooksSQL("ledger_daily", n) })
+	w.txns = sized(s.rowsPer(len(txnCols)), true, insertTxnsSQL)
+	w.postings = sized(s.rowsPer(len(postingCols)), true, insertPostingsSQL)
+	w.ids = sized(s.rowsPer(1), true, selectTxnIDsSQL)
+	bookPer := min(s.rowsPer(len(bookKeyCols)+len(bookSumCols)), rollupChunkRows)
+	w.ledgerHourly = sized(bookPer, true, func(n int) string { return upsertBooksSQL("ledger_hourly", n) })
+	w.ledgerDaily = sized(bookPer, true, func(n int) string { return upsertBooksSQL("ledger_daily", n) })
 	v, _ := writeStmtsCache.LoadOrStore(key, w)
 	return v.(*writeStmts)
 }
