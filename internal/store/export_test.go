@@ -20,3 +20,12 @@ func ApplyRollupsOnly(ctx context.Context, st Store, evs []usage.Event) error {
 	}
 	return s.apply(ctx, batch, false)
 }
+
+// PausesOf is how many times the writer paced by ctx (Pace) paused.
+func PausesOf(ctx context.Context) int {
+	p, _ := ctx.Value(pacerKey{}).(*pacer)
+	if p == nil {
+		return 0
+	}
+	return p.pauses
+}

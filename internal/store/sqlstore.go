@@ -30,7 +30,9 @@ type dialect struct {
 	// chunkRows caps the rows of one multi-row write and makes the store
 	// prepare each such statement once: SQLite would otherwise spend a
 	// fifth of Apply parsing SQL. 0 (Postgres, whose driver caches
-	// statements itself) fills statements up to maxParams.
+	// statements itself) fills statements up to maxParams. It is also the
+	// longest stretch a paced writer cannot pause in (pace.go): SQLite's
+	// 8 rows take a fraction of a millisecond.
 	chunkRows int
 	// arrays: writes pass one array per column (Postgres unnest).
 	arrays bool

@@ -136,9 +136,11 @@ func (s *sqlStore) prepareWrites(ctx context.Context) error {
 }
 
 // txStmt returns q's prepared statement bound to tx, or nil when q was not
-// prepared. The writer holds one connection, so tx runs on the connection
-// the statement was prepared on and database/sql reuses it as is.
+// prepared; a paced writer (Pace) may pause first. The writer holds one
+// connection, so tx runs on the connection the statement was prepared on
+// and database/sql reuses it as is.
 func (s *sqlStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	pace(ctx)
 	s.mu.Lock()
 	st := s.stmts[q]
 	s.mu.Unlock()
