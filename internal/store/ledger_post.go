@@ -307,7 +307,7 @@ func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn
 	args := make([]any, 0, stmts.txns.per*len(txnCols))
 	rest := fresh
 	var wrote int64
-	for _, n := range stmts.txns.chunks(len(fresh)) {
+	for _, n := range stmts.txns.chunks(ctx, len(fresh)) {
 		args = args[:0]
 		for _, t := range rest[:n] {
 			args = txnArgs(args, t, now)
@@ -332,7 +332,7 @@ func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn
 func (s *sqlStore) liteBooked(ctx context.Context, tx *sql.Tx, stmts *writeStmts, batch []*ledger.Txn) (map[string]bool, error) {
 	have := map[string]bool{}
 	rest := batch
-	for _, n := range stmts.ids.chunks(len(batch)) {
+	for _, n := range stmts.ids.chunks(ctx, len(batch)) {
 		args := make([]any, n)
 		for i, t := range rest[:n] {
 			args[i] = t.ID
@@ -373,7 +373,7 @@ func (s *sqlStore) insertPostings(ctx context.Context, tx *sql.Tx, stmts *writeS
 		}
 	}
 	rest := all
-	for _, n := range stmts.postings.chunks(len(all)) {
+	for _, n := range stmts.postings.chunks(ctx, len(all)) {
 		args := make([]any, 0, n*len(postingCols))
 		for _, r := range rest[:n] {
 			p := r.t.Postings[r.seq]
@@ -419,7 +419,7 @@ func (s *sqlStore) upsertBooks(ctx context.Context, tx *sql.Tx, table string, m 
 	}
 	cols := len(bookKeyCols) + len(bookSumCols)
 	rest := keys
-	for _, n := range stmts.chunks(len(keys)) {
+	for _, n := range stmts.chunks(ctx, len(keys)) {
 		args := make([]any, 0, n*cols)
 		for _, k := range rest[:n] {
 			args = append(args, k.bucket, k.tenant, k.key, k.model, k.deployment, k.provider, k.plan, k.arm)

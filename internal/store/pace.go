@@ -16,7 +16,9 @@ import (
 // 0.5 ms saw 7–12 ms gaps, one per batch). A paced writer sleeps between
 // statements once it has run for its slice; a timer sleep makes the
 // scheduler poll the network and run the requests waiting on it, so a
-// request waits for at most one statement (chunkRows rows) and a slice.
+// request waits for at most one statement and a slice. A paced writer's
+// statements carry at most pacedRows rows (a fraction of a millisecond);
+// unpaced, 64 (chunkRows), which applies a backlog about a fifth faster.
 
 // Pace returns ctx asking the write transactions run under it (ApplyPost,
 // Apply, Post) to pause for pause after each slice of work. The caller
@@ -28,6 +30,12 @@ func Pace(ctx context.Context, slice, pause time.Duration) context.Context {
 }
 
 type pacerKey struct{}
+
+// pacedRows caps the rows of a paced writer's statements. A power of two
+// not above chunkRows, so its statements are among those prepared.
+const pacedRows = 8
+
+func paced(ctx context.Context) bool { return ctx.Value(pacerKey{}) != nil }
 
 type pacer struct {
 	slice, pause time.Duration

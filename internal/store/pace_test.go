@@ -24,7 +24,7 @@ func TestSQLitePacedWriter(t *testing.T) {
 	if err != nil || n != len(txns) {
 		t.Fatalf("ApplyPost = %d, %v; want %d", n, err, len(txns))
 	}
-	// 40 events are 5 statements of 8 rows, and their ledger rows more.
+	// 40 events are 5 statements of 8 rows (pacedRows), and their ledger rows more.
 	if p := store.PausesOf(ctx); p < 5 {
 		t.Errorf("paced writer paused %d times over a batch of 40 events; want one between statements (at least 5)", p)
 	}

@@ -42,7 +42,7 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	// stays while the connection lives: a reader idle for a minute (no
 	// dashboard open, no report) is closed, and its cache returned.
 	r.SetConnMaxIdleTime(time.Minute)
-	s := &sqlStore{d: dialect{name: "sqlite", maxParams: 32766, chunkRows: 8}, w: w, r: r}
+	s := &sqlStore{d: dialect{name: "sqlite", maxParams: 32766, chunkRows: 64}, w: w, r: r}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)

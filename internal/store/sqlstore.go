@@ -30,9 +30,8 @@ type dialect struct {
 	// chunkRows caps the rows of one multi-row write and makes the store
 	// prepare each such statement once: SQLite would otherwise spend a
 	// fifth of Apply parsing SQL. 0 (Postgres, whose driver caches
-	// statements itself) fills statements up to maxParams. It is also the
-	// longest stretch a paced writer cannot pause in (pace.go): SQLite's
-	// 8 rows take a fraction of a millisecond.
+	// statements itself) fills statements up to maxParams. A paced writer
+	// (pace.go) writes shorter statements.
 	chunkRows int
 	// arrays: writes pass one array per column (Postgres unnest).
 	arrays bool
@@ -399,7 +398,7 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.
 	stmts := s.writeStmts().events
 	args := make([]any, 0, min(stmts.per, len(batch))*len(eventCols))
 	rest := batch
-	for _, n := range stmts.chunks(len(batch)) {
+	for _, n := range stmts.chunks(ctx, len(batch)) {
 		args = args[:0]
 		for _, e := range rest[:n] {
 			args = appendEventArgs(args, e)
@@ -441,7 +440,7 @@ func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, t rollupTable,
 	stmts := s.writeStmts().rollups[t.name]
 	args := make([]any, 0, min(stmts.per, len(keys))*t.cols())
 	rest := keys
-	for _, n := range stmts.chunks(len(keys)) {
+	for _, n := range stmts.chunks(ctx, len(keys)) {
 		args = args[:0]
 		for _, k := range rest[:n] {
 			args = append(args, k.bucket)

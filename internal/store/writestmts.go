@@ -47,8 +47,15 @@ type sizedStmts struct {
 	q   map[int]string
 }
 
-// chunks splits n rows into statement sizes.
-func (z sizedStmts) chunks(n int) []int { return chunkSizes(n, z.per) }
+// chunks splits n rows into statement sizes: shorter ones for a paced
+// writer (pacedRows), all among those prepared.
+func (z sizedStmts) chunks(ctx context.Context, n int) []int {
+	per := z.per
+	if paced(ctx) {
+		per = min(per, pacedRows)
+	}
+	return chunkSizes(n, per)
+}
 
 // writeStmts are the SQLite write statements by row count, built once per
 // dialect rather than per batch.
