@@ -75,8 +75,8 @@ func (g *Gateway) openMetrics() {
 	g.Metrics = metrics.New(metrics.Options{TenantsTopN: g.cfg.Metrics.TenantsTopN, Process: true, State: state})
 }
 
-// countApplied wraps the store's Apply so the metrics count the events the
-// journal's writer applied.
+// countApplied wraps the journal writer's apply (the store's ApplyPost),
+// so that the metrics count the events the writer applied.
 func (g *Gateway) countApplied(apply journal.Apply) journal.Apply {
 	return func(ctx context.Context, events []usage.Event) error {
 		err := apply(ctx, events)
