@@ -385,25 +385,25 @@ func appendKeyValue(b []byte, num protowire.Number, kv attribute.KeyValue) []byt
 // types, with a key known to be valid UTF-8.
 func appendKVString(b []byte, num protowire.Number, key, v string) []byte {
 	v = validUTF8(v)
-	vn := protowire.SizeTag(anyString) + protowire.SizeBytes(len(v))
-	b = appendTag(b, num, protowire.BytesType)
-	b = appendVarint(b, uint64(sizeKey(key)+protowire.SizeTag(2)+protowire.SizeBytes(vn)))
-	b = appendKey(b, key)
-	b = appendTag(b, 2, protowire.BytesType)
-	b = appendVarint(b, uint64(vn))
+	b = appendKVHead(b, num, key, protowire.SizeTag(anyString)+protowire.SizeBytes(len(v)))
 	b = appendTag(b, anyString, protowire.BytesType)
 	return protowire.AppendString(b, v)
 }
 
 func appendKVInt(b []byte, num protowire.Number, key string, v int64) []byte {
-	vn := protowire.SizeTag(anyInt) + protowire.SizeVarint(uint64(v))
+	b = appendKVHead(b, num, key, protowire.SizeTag(anyInt)+protowire.SizeVarint(uint64(v)))
+	b = appendTag(b, anyInt, protowire.VarintType)
+	return appendVarint(b, uint64(v))
+}
+
+// appendKVHead writes a KeyValue's tag and length, its key, and the tag and
+// length of its AnyValue, whose encoding is vn bytes long and follows.
+func appendKVHead(b []byte, num protowire.Number, key string, vn int) []byte {
 	b = appendTag(b, num, protowire.BytesType)
 	b = appendVarint(b, uint64(sizeKey(key)+protowire.SizeTag(2)+protowire.SizeBytes(vn)))
 	b = appendKey(b, key)
 	b = appendTag(b, 2, protowire.BytesType)
-	b = appendVarint(b, uint64(vn))
-	b = appendTag(b, anyInt, protowire.VarintType)
-	return appendVarint(b, uint64(v))
+	return appendVarint(b, uint64(vn))
 }
 
 // sizeKey is the size of a KeyValue's key field, left out when empty.
