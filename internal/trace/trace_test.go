@@ -380,3 +380,42 @@ func TestRepeatedKeyOnce(t *testing.T) {
 		t.Errorf("switchyard.deployment = %q, want [west]", got)
 	}
 }
+
+// A traceparent a client sends is untrusted: whatever its bytes, the request
+// gets a valid span of its own, a fresh trace unless the header is valid.
+func TestHostileTraceparent(t *testing.T) {
+	for _, tc := range []struct{ name, parent, state string }{
+		{"garbage", "not a traceparent", ""},
+		{"zero trace id", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", ""},
+		{"zero span id", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", ""},
+		{"version ff", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""},
+		{"too long", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" + string(bytes.Repeat([]byte("x"), 1<<16)), ""},
+		{"invalid utf-8", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-\xff\xfe", ""},
+		{"hostile tracestate", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", string(bytes.Repeat([]byte("k=\xff,"), 5000))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			tr, err := New(Options{Exporter: exp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := http.Header{}
+			h.Set("Traceparent", tc.parent)
+			if tc.state != "" {
+				h.Set("Tracestate", tc.state)
+			}
+			_, req := tr.StartRequest(context.Background(), h, Request{Operation: "chat", Model: "m", ID: "req_1"})
+			End(req, Result{Status: 200})
+			spans := exp.GetSpans()
+			if len(spans) != 1 {
+				t.Fatalf("spans = %d, want 1", len(spans))
+			}
+			if sc := spans[0].SpanContext; !sc.IsValid() {
+				t.Errorf("request span context %v is not valid", sc)
+			}
+			if spans[0].Parent.IsValid() && tc.name != "hostile tracestate" {
+				t.Errorf("malformed traceparent %.40q became the span's parent %v", tc.parent, spans[0].Parent)
+			}
+		})
+	}
+}
