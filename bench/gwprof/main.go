@@ -1,6 +1,7 @@
 // Command gwprof is `switchyard serve` with a CPU profile: it runs the gateway
 // from a config file, in-process, exactly as cmd/switchyard does, and writes
-// a pprof CPU profile when SIGTERM or SIGINT stops it. bench/run uses it for
+// a pprof CPU profile (and, with GWPROF_TRACE=FILE, an execution trace)
+// when SIGTERM or SIGINT stops it. bench/run uses it for
 // --profile; the profile costs a few per cent of CPU, so a profiled run's
 // numbers are not the benchmark's.
 //
@@ -16,6 +17,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"github.com/switchyard/switchyard/internal/config"
@@ -55,6 +57,22 @@ func run(file, profile string) error {
 		}
 		defer func() {
 			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
+	// GWPROF_TRACE=FILE also writes a runtime execution trace (go tool
+	// trace): where the one P went while a request waited, which a CPU
+	// profile cannot show. bench/run passes its environment through.
+	if path := os.Getenv("GWPROF_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer func() {
+			trace.Stop()
 			f.Close()
 		}()
 	}

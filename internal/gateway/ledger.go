@@ -22,7 +22,17 @@ import (
 func (g *Gateway) postLedger() journal.Apply {
 	d := ledgerDeriver(g.cfg)
 	d.Rater = &planRater{g: g}
+	local := g.cfg.Store.Postgres == ""
 	return func(ctx context.Context, events []usage.Event) error {
+		if local {
+			// A SQLite write is local and short, so it is not cancelled:
+			// given a context that can be, the driver starts a watcher
+			// goroutine and a progress handler for every statement (a
+			// batch runs dozens), and database/sql one per transaction.
+			// Shutdown still waits for at most the batch in hand. Postgres
+			// keeps the context: its writes can hang on the network.
+			ctx = context.WithoutCancel(ctx)
+		}
 		if paceWriter(len(events)) {
 			ctx = store.Pace(ctx, writerSlice, writerPause)
 		}
