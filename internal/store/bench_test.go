@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"syscall"
@@ -24,6 +25,12 @@ type benchTraffic struct {
 	names   []string
 	keyMods [][]int
 	n       int
+	// gatewayIDs: request ids shaped as the gateway makes them (req_, the
+	// millisecond in 11 hex digits, 13 random ones), so that they sort in
+	// time order as the writer's do. Otherwise "r1", "r2"…, which do not
+	// ("r10" < "r9"): b-tree inserts keyed by them land all over the
+	// table rather than append.
+	gatewayIDs bool
 }
 
 var benchModels = [][3]string{ // model, deployment, provider
@@ -62,7 +69,7 @@ func (t *benchTraffic) events(n int, start time.Time, span time.Duration) []usag
 			src = usage.Estimated
 		}
 		out[i] = usage.Event{
-			RequestID: "r" + strconv.Itoa(t.n), Attempt: 1, Time: start.Add(time.Duration(i) * step),
+			RequestID: t.requestID(start.Add(time.Duration(i) * step)), Attempt: 1, Time: start.Add(time.Duration(i) * step),
 			TenantID: "t" + strconv.Itoa(k%10), KeyID: t.keys[k], KeyName: t.names[k],
 			Model: m[0], Deployment: m[1], Provider: m[2], Op: "chat", Stream: t.n%2 == 0,
 			Outcome: usage.Completed, Status: 200,
@@ -72,6 +79,13 @@ func (t *benchTraffic) events(n int, start time.Time, span time.Duration) []usag
 		}
 	}
 	return out
+}
+
+func (t *benchTraffic) requestID(at time.Time) string {
+	if !t.gatewayIDs {
+		return "r" + strconv.Itoa(t.n)
+	}
+	return fmt.Sprintf("req_%011x%013x", at.UnixMilli(), t.r.Uint64()>>12)
 }
 
 var benchStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)

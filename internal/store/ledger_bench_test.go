@@ -30,6 +30,7 @@ func benchPost(b *testing.B, s store.Store, batch, keys int) {
 func benchBatches(b *testing.B, batch func() int, keys int, write func(context.Context, []usage.Event) error) {
 	ctx := context.Background()
 	tr := newBenchTraffic(keys)
+	tr.gatewayIDs = true
 	start := benchStart
 	b.ResetTimer()
 	n := 0

@@ -51,43 +51,82 @@ func run(db *sql.DB, stmts ...string) error {
 	return tx.Commit()
 }
 
+// sealedHeader is a header without a pair as SQLite books it since
+// migration 0011: sealed by its own id.
+func sealedHeader(id string) string {
+	return strings.Replace(strings.Replace(header(id), "reason)", "reason, sealed)", 1), "'')", "'', '"+id+"')", 1)
+}
+
+func seal(id string) string { return "INSERT INTO ledger_sealed (txn_id) VALUES ('" + id + "')" }
+
 func testDirectWrites(t *testing.T, st store.Store) {
 	db := store.WriterDB(st)
-	// Postings first then the header: the order SQLite's trigger needs;
-	// Postgres checks at commit whatever the order.
-	cases := []struct {
+	lite := st.Backend() == "sqlite"
+	// book writes a transaction of postings in the order its backend
+	// checks: on SQLite (0011) the header, the postings, then the seal,
+	// whose trigger checks them; on Postgres postings then the header,
+	// checked at commit whatever the order.
+	book := func(id string, postings ...string) []string {
+		if lite {
+			return append(append([]string{sealedHeader(id)}, postings...), seal(id))
+		}
+		return append(postings, header(id))
+	}
+	type tcase struct {
 		name  string
 		stmts []string
 		ok    bool
-	}{
-		{"balanced", []string{posting("a", 0, "receivable:t", "5"), posting("a", 1, "revenue", "-5"), header("a")}, true},
-		{"unbalanced", []string{posting("b", 0, "receivable:t", "5"), posting("b", 1, "revenue", "-4"), header("b")}, false},
-		{"one posting", []string{posting("c", 0, "receivable:t", "0"), header("c")}, false},
-		{"no postings", []string{header("d")}, false},
-		{"posting added to a booked transaction", []string{posting("a", 2, "revenue", "7")}, false},
-		{"balanced pair added to a booked transaction", []string{posting("a", 2, "revenue", "7"), posting("a", 3, "receivable:t", "-7")}, false},
-		{"update a posting", []string{"UPDATE ledger_postings SET amount = 6 WHERE txn_id = 'a' AND seq = 0"}, false},
-		{"delete a transaction", []string{"DELETE FROM ledger_txns WHERE id = 'a'"}, false},
-		{"delete a posting", []string{"DELETE FROM ledger_postings WHERE txn_id = 'a'"}, false},
+		// fk: on SQLite, refused at COMMIT by the deferred foreign key
+		// (a header without its seal), whose message names no table.
+		fk bool
+	}
+	cases := []tcase{
+		{"balanced", book("a", posting("a", 0, "receivable:t", "5"), posting("a", 1, "revenue", "-5")), true, false},
+		{"unbalanced", book("b", posting("b", 0, "receivable:t", "5"), posting("b", 1, "revenue", "-4")), false, false},
+		{"one posting", book("c", posting("c", 0, "receivable:t", "0")), false, false},
+		{"no postings", book("d"), false, false},
+		// A header with neither postings nor pair (nor seal): refused.
+		{"a header alone", []string{header("d")}, false, false},
+		{"posting added to a booked transaction", []string{posting("a", 2, "revenue", "7")}, false, false},
+		{"balanced pair added to a booked transaction", []string{posting("a", 2, "revenue", "7"), posting("a", 3, "receivable:t", "-7")}, false, false},
+		{"update a posting", []string{"UPDATE ledger_postings SET amount = 6 WHERE txn_id = 'a' AND seq = 0"}, false, false},
+		{"delete a transaction", []string{"DELETE FROM ledger_txns WHERE id = 'a'"}, false, false},
+		{"delete a posting", []string{"DELETE FROM ledger_postings WHERE txn_id = 'a'"}, false, false},
 		// A pair in its header balances by construction; the database
 		// refuses a half pair and any posting besides it.
-		{"pair", []string{pairHeader("f", "receivable:t", "revenue", "3")}, true},
-		{"pair without its contra account", []string{pairHeader("g", "receivable:t", "", "3")}, false},
-		{"pair without an account", []string{pairHeader("g", "", "revenue", "3")}, false},
-		{"pair of -2^63", []string{pairHeader("g", "receivable:t", "revenue", "-9223372036854775808")}, false},
-		{"pair header with a posting written before it", []string{posting("h", 0, "receivable:t", "5"), pairHeader("h", "receivable:t", "revenue", "2")}, false},
+		{"pair", []string{pairHeader("f", "receivable:t", "revenue", "3")}, true, false},
+		{"pair without its contra account", []string{pairHeader("g", "receivable:t", "", "3")}, false, false},
+		{"pair without an account", []string{pairHeader("g", "", "revenue", "3")}, false, false},
+		{"pair of -2^63", []string{pairHeader("g", "receivable:t", "revenue", "-9223372036854775808")}, false, false},
+		{"pair header with a posting written before it", []string{posting("h", 0, "receivable:t", "5"), pairHeader("h", "receivable:t", "revenue", "2")}, false, false},
 		{"postings added to a pair in its transaction", []string{pairHeader("i", "receivable:t", "revenue", "2"),
-			posting("i", 0, "revenue", "1"), posting("i", 1, "receivable:t", "-1")}, false},
-		{"balanced pair of postings added to a booked pair", []string{posting("f", 0, "revenue", "7"), posting("f", 1, "receivable:t", "-7")}, false},
-		{"update a pair", []string{"UPDATE ledger_txns SET amount = 4 WHERE id = 'f'"}, false},
-		{"delete a pair", []string{"DELETE FROM ledger_txns WHERE id = 'f'"}, false},
+			posting("i", 0, "revenue", "1"), posting("i", 1, "receivable:t", "-1")}, false, false},
+		{"balanced pair of postings added to a booked pair", []string{posting("f", 0, "revenue", "7"), posting("f", 1, "receivable:t", "-7")}, false, false},
+		{"update a pair", []string{"UPDATE ledger_txns SET amount = 4 WHERE id = 'f'"}, false, false},
+		{"delete a pair", []string{"DELETE FROM ledger_txns WHERE id = 'f'"}, false, false},
 	}
-	if st.Backend() == "postgres" {
-		cases = append(cases, struct {
-			name  string
-			stmts []string
-			ok    bool
-		}{"header first, unbalanced", []string{header("e"), posting("e", 0, "receivable:t", "5"), posting("e", 1, "revenue", "-4")}, false})
+	if lite {
+		cases = append(cases,
+			// The order SQLite booked in before 0011: the posting is refused.
+			tcase{"postings then the header", []string{posting("k", 0, "receivable:t", "5"), posting("k", 1, "revenue", "-5"), header("k")}, false, false},
+			tcase{"a header without its seal", []string{sealedHeader("k"), posting("k", 0, "receivable:t", "5"), posting("k", 1, "revenue", "-5")}, false, true},
+			tcase{"a header sealed by another id", []string{strings.Replace(sealedHeader("k"), "'k')", "'a')", 1)}, false, false},
+			tcase{"a pair with a seal", []string{"INSERT INTO ledger_txns " + strings.TrimSuffix(hdrCols, ")") +
+				", account, contra_account, amount, sealed) VALUES ('k', 'adjustment', 1, 1, '', '', '', '', '', '', '', '', '', '', '', '', '', 'receivable:t', 'revenue', 3, 'k')"}, false, false},
+			tcase{"a seal without its header", []string{posting("k", 0, "receivable:t", "5"), seal("k")}, false, false},
+			tcase{"a seal alone", []string{seal("k")}, false, false},
+			tcase{"a seal for a pair", []string{pairHeader("k", "receivable:t", "revenue", "3"), seal("k")}, false, false},
+			tcase{"a seal for a booked pair", []string{seal("f")}, false, false},
+			tcase{"a seal written twice", []string{seal("a")}, false, false},
+			tcase{"a posting after the seal", append(book("k", posting("k", 0, "receivable:t", "5"), posting("k", 1, "revenue", "-5")),
+				posting("k", 2, "revenue", "1")), false, false},
+			tcase{"a balanced pair of postings after the seal", append(book("k", posting("k", 0, "receivable:t", "5"), posting("k", 1, "revenue", "-5")),
+				posting("k", 2, "revenue", "1"), posting("k", 3, "receivable:t", "-1")), false, false},
+			tcase{"delete a seal", []string{"DELETE FROM ledger_sealed WHERE txn_id = 'a'"}, false, false},
+			tcase{"update a seal", []string{"UPDATE ledger_sealed SET txn_id = 'z' WHERE txn_id = 'a'"}, false, false},
+		)
+	} else {
+		cases = append(cases, tcase{"header first, unbalanced", []string{header("e"), posting("e", 0, "receivable:t", "5"), posting("e", 1, "revenue", "-4")}, false, false})
 	}
 	for _, c := range cases {
 		err := run(db, c.stmts...)
@@ -95,9 +134,14 @@ func testDirectWrites(t *testing.T, st store.Store) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 		if !c.ok {
-			if err == nil {
+			switch {
+			case err == nil:
 				t.Errorf("%s: the database accepted it", c.name)
-			} else if !strings.Contains(err.Error(), "ledger") {
+			case c.fk && lite:
+				if !strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+					t.Errorf("%s: refused, but not by the seal's foreign key: %v", c.name, err)
+				}
+			case !strings.Contains(err.Error(), "ledger"):
 				t.Errorf("%s: refused, but not by the ledger's check: %v", c.name, err)
 			}
 		}

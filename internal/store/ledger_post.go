@@ -274,9 +274,10 @@ var (
 // booked already are skipped, and errBooked tells that some were (the
 // caller rolls back and retries carefully).
 //
-// Otherwise it reads which ids are booked, then writes the new ones'
-// postings (those not pairs) before their headers, whose trigger refuses
-// any whose postings do not balance.
+// Otherwise it reads which ids are booked, then writes the new ones. A
+// transaction that is not a pair is written as migration 0011 requires:
+// its header (sealed = its id), its postings, then its seal, whose
+// trigger refuses postings that do not balance. Pairs fire no trigger.
 func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn, optimistic bool) ([]*ledger.Txn, error) {
 	stmts := s.writeStmts()
 	fresh := batch
@@ -293,18 +294,38 @@ func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn
 		if err != nil {
 			return nil, err
 		}
-		fresh = make([]*ledger.Txn, 0, len(batch))
+		var pairs, others []*ledger.Txn
 		for _, t := range batch {
-			if !have[t.ID] {
-				fresh = append(fresh, t)
+			if have[t.ID] {
+				continue
+			}
+			if _, _, _, pair := pairOf(t); pair {
+				pairs = append(pairs, t)
+			} else {
+				others = append(others, t)
 			}
 		}
-		if err := s.insertPostings(ctx, tx, stmts, fresh); err != nil {
+		if err := s.liteBookOthers(ctx, tx, stmts, others); err != nil {
 			return nil, err
 		}
+		if err := s.insertPairs(ctx, tx, stmts, pairs, false); err != nil {
+			return nil, err
+		}
+		fresh = append(pairs, others...)
+		sort.Slice(fresh, func(i, j int) bool { return fresh[i].ID < fresh[j].ID })
+		return fresh, nil
 	}
+	if err := s.insertPairs(ctx, tx, stmts, fresh, true); err != nil {
+		return nil, err
+	}
+	return fresh, nil
+}
+
+// insertPairs writes the headers of pairs, new transactions each holding
+// its postings. optimistic: errBooked when one was booked already.
+func (s *sqlStore) insertPairs(ctx context.Context, tx *sql.Tx, stmts *writeStmts, fresh []*ledger.Txn, optimistic bool) error {
 	now := time.Now().UnixNano()
-	args := make([]any, 0, stmts.txns.per*len(txnCols))
+	args := make([]any, 0, min(stmts.txns.per, len(fresh))*len(txnCols))
 	rest := fresh
 	var wrote int64
 	for _, n := range stmts.txns.chunks(ctx, len(fresh)) {
@@ -315,17 +336,49 @@ func (s *sqlStore) litePost(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn
 		rest = rest[n:]
 		w, err := s.exec(ctx, tx, stmts.txns.q[n], args...)
 		if err != nil {
-			return nil, fmt.Errorf("store: post: insert transactions: %w", err)
+			return fmt.Errorf("store: post: insert transactions: %w", err)
 		}
 		wrote += w
 	}
 	if wrote != int64(len(fresh)) {
 		if optimistic {
-			return nil, errBooked
+			return errBooked
 		}
-		return nil, fmt.Errorf("store: post: insert transactions: %d of %d written", wrote, len(fresh))
+		return fmt.Errorf("store: post: insert transactions: %d of %d written", wrote, len(fresh))
 	}
-	return fresh, nil
+	return nil
+}
+
+// SQLite's statements for a new transaction that is not a pair (0011):
+// rare (adjustments), so parsed each time rather than prepared.
+var (
+	insertOtherTxnSQL = "INSERT INTO ledger_txns (" + strings.Join(txnCols, ",") + ",sealed) VALUES (" +
+		strings.Repeat("?,", len(txnCols)) + "?)"
+	insertSealSQL = "INSERT INTO ledger_sealed (txn_id) VALUES (?)"
+)
+
+// liteBookOthers writes new transactions that are not pairs: each header
+// (sealed by its own id), then all their postings, then each seal, whose
+// trigger checks that the postings balance.
+func (s *sqlStore) liteBookOthers(ctx context.Context, tx *sql.Tx, stmts *writeStmts, others []*ledger.Txn) error {
+	if len(others) == 0 {
+		return nil
+	}
+	now := time.Now().UnixNano()
+	for _, t := range others {
+		if _, err := tx.ExecContext(ctx, insertOtherTxnSQL, append(txnArgs(nil, t, now), t.ID)...); err != nil {
+			return fmt.Errorf("store: post: insert transaction %s: %w", t.ID, err)
+		}
+	}
+	if err := s.insertPostings(ctx, tx, stmts, others); err != nil {
+		return err
+	}
+	for _, t := range others {
+		if _, err := tx.ExecContext(ctx, insertSealSQL, t.ID); err != nil {
+			return fmt.Errorf("store: post: seal transaction %s: %w", t.ID, err)
+		}
+	}
+	return nil
 }
 
 // liteBooked returns which of batch's ids are booked.

@@ -15,11 +15,12 @@ import (
 	"github.com/switchyard/switchyard/internal/money"
 )
 
-// A ledger booked before migration 0010 (ledger_txns a rowid table with a
-// time index) reads back the same after it: every transaction, pair or
+// A ledger booked before migrations 0010 (ledger_txns a rowid table with a
+// time index) and 0011 (a seal per transaction not a pair) reads back the
+// same after them: every transaction, pair or
 // not, reversals included, with the same balances and books; booking it
 // again books nothing; and the database still refuses what it refused.
-func TestSQLiteMigrateLedgerByID(t *testing.T) {
+func TestSQLiteMigrateLedger(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.db")
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate")
@@ -65,14 +66,30 @@ func TestSQLiteMigrateLedgerByID(t *testing.T) {
 	txns = append(txns, ledger.Txn{ID: "adj:1", Kind: ledger.KindRevenue, Time: at, Source: "adj",
 		Postings: []ledger.Posting{{Account: ledger.Receivable("acme"), Amount: 10}, {Account: ledger.AccountRevenue, Amount: -7},
 			{Account: ledger.AccountRevenue, Amount: -3}}})
-	if n, err := old.Post(ctx, txns); err != nil || n != len(txns) {
+	// Pairs as the store books them; a transaction of other shape as the
+	// store booked it before 0011 (postings, then the header, which its
+	// trigger checked), since the store now books it the 0011 way.
+	pairs, adj := txns[:len(txns)-1], txns[len(txns)-1]
+	if n, err := old.Post(ctx, pairs); err != nil || n != len(pairs) {
 		t.Fatalf("Post on the old schema = %d, %v", n, err)
 	}
 	if _, err := old.Reverse(ctx, txns[3].ID, "refund"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.Reverse(ctx, "adj:1", "mistake"); err != nil {
-		t.Fatal(err)
+	for _, x := range []ledger.Txn{adj, adj.Reversal(1, "mistake")} {
+		for i, p := range x.Postings {
+			if _, err := db.ExecContext(ctx, "INSERT INTO ledger_postings (txn_id, seq, account, amount) VALUES (?, ?, ?, ?)",
+				x.ID, i, p.Account, int64(p.Amount)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := x.Dims
+		if _, err := db.ExecContext(ctx, "INSERT INTO ledger_txns (id, kind, time_ns, created_ns, source, tenant, key_id, model, deployment, provider,"+
+			" plan, plan_version, experiment, arm, commitment, reverses, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			x.ID, x.Kind, x.Time.UnixNano(), 1, x.Source, d.Tenant, d.Key, d.Model, d.Deployment, d.Provider, d.Plan, d.PlanVersion,
+			d.Experiment, d.Arm, d.Commitment, x.Reverses, x.Reason); err != nil {
+			t.Fatalf("booking %s on the old schema: %v", x.ID, err)
+		}
 	}
 	read := func(s *sqlStore) ([]ledger.Txn, map[string]money.Nanos, []BooksRow) {
 		t.Helper()
@@ -114,6 +131,18 @@ func TestSQLiteMigrateLedgerByID(t *testing.T) {
 	}
 	if _, err := s.Reverse(ctx, txns[3].ID, "again"); err == nil {
 		t.Fatal("a reversed transaction was reversed again after the migration")
+	}
+	// 0011 sealed the transaction of other shape and its reversal; the
+	// reversal of that reversal books the 0011 way.
+	var seals int
+	if err := s.w.QueryRowContext(ctx, "SELECT COUNT(*) FROM ledger_sealed").Scan(&seals); err != nil || seals != 2 {
+		t.Fatalf("seals after 0011: %d, %v; want 2", seals, err)
+	}
+	if _, err := s.Reverse(ctx, ledger.ReversalID("adj:1", 1), "undo"); err != nil {
+		t.Fatalf("reversing a reversal of other shape after the migration: %v", err)
+	}
+	if bal, err := s.Balances(ctx); err != nil || bal[ledger.Receivable("acme")] != wantBal[ledger.Receivable("acme")]+10 {
+		t.Fatalf("after the reversal's reversal: %v, %v", bal, err)
 	}
 	var ddl string
 	if err := s.w.QueryRowContext(ctx, "SELECT sql FROM sqlite_master WHERE name = 'ledger_txns'").Scan(&ddl); err != nil {
