@@ -69,16 +69,9 @@ func (a *anthropicStream) next(out []byte) ([]byte, frame, error) {
 	case bytes.Equal(name, eventMessageDelta):
 		a.completion = a.completion || gjson.GetBytes(data, "usage.output_tokens").Exists()
 	case bytes.Equal(name, eventBlockStart):
-		if v := gjson.GetBytes(data, "content_block.name"); v.Type == gjson.String {
-			a.text.write(v.Str) // a tool call's name is output too
-		}
+		a.text.hold(chunkAnthropicStart, data)
 	case bytes.Equal(name, eventBlockDelta):
-		d := gjson.GetBytes(data, "delta")
-		for _, k := range [...]string{"text", "partial_json", "thinking"} {
-			if v := d.Get(k); v.Type == gjson.String {
-				a.text.write(v.Str)
-			}
-		}
+		a.text.hold(chunkAnthropicDelta, data)
 	case bytes.Equal(name, anthropic.EventMessageStop):
 		return appendFrame(out, name, data), frameContent | frameDone, nil
 	}

@@ -87,7 +87,7 @@ func (o *openaiStream) next(out []byte) ([]byte, frame, error) {
 				}
 			}
 		}
-		o.text.deltas(data)
+		o.text.hold(chunkOpenAI, data)
 		out = append(out, dataPrefix...)
 		if head, tail, ok := splitModel(data, "model", o.model); ok {
 			out = append(out, head...)
@@ -117,25 +117,6 @@ func (o *openaiStream) fail(out []byte, we *wire.Error) []byte {
 
 func (o *openaiStream) usage() (wire.Usage, bool, bool) { return o.u, o.gotUsage, o.gotUsage }
 func (o *openaiStream) delivered() int64                { return o.text.tokens() }
-
-// deltas keeps the content of a chunk's first choice: its text, or its tool
-// call's name and arguments, unescaped.
-func (t *textCounter) deltas(chunk []byte) {
-	d := gjson.GetBytes(chunk, "choices.0.delta")
-	if !d.IsObject() {
-		return
-	}
-	if v := d.Get("content"); v.Type == gjson.String {
-		t.write(v.Str)
-	}
-	if f := d.Get("tool_calls.0.function"); f.IsObject() {
-		for _, k := range [...]string{"name", "arguments"} {
-			if v := f.Get(k); v.Type == gjson.String {
-				t.write(v.Str)
-			}
-		}
-	}
-}
 
 // openaiWhole passes a whole OpenAI-format answer through, cleaned and naming
 // the public model.
