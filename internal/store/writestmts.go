@@ -41,18 +41,19 @@ func stmtSizes(per int) []int {
 	return out
 }
 
-// sizedStmts are one write's statements, by row count (stmtSizes(per)).
+// sizedStmts are one write's statements, by count of units (stmtSizes(per)),
+// each unit of rows rows (1 but for txnUnits).
 type sizedStmts struct {
-	per int
-	q   map[int]string
+	per, rows int
+	q         map[int]string
 }
 
-// chunks splits n rows into statement sizes: shorter ones for a paced
-// writer (pacedRows), all among those prepared.
+// chunks splits n units into statement sizes: shorter ones for a paced
+// writer (pacedRows rows), all among those prepared.
 func (z sizedStmts) chunks(ctx context.Context, n int) []int {
 	per := z.per
 	if paced(ctx) {
-		per = min(per, pacedRows)
+		per = min(per, max(pacedRows/max(z.rows, 1), 1))
 	}
 	return chunkSizes(n, per)
 }
@@ -60,9 +61,9 @@ func (z sizedStmts) chunks(ctx context.Context, n int) []int {
 // writeStmts are the SQLite write statements by row count, built once per
 // dialect rather than per batch.
 type writeStmts struct {
-	events                                         sizedStmts
-	rollups                                        map[string]sizedStmts // by rollup table name
-	txns, postings, ids, ledgerHourly, ledgerDaily sizedStmts
+	events                                                   sizedStmts
+	rollups                                                  map[string]sizedStmts // by rollup table name
+	txns, txnUnits, postings, ids, ledgerHourly, ledgerDaily sizedStmts
 	// prepared are those prepared on the writer: all but the daily usage
 	// rollups', which only a late event (for a day already closed) writes.
 	prepared []string
@@ -100,7 +101,15 @@ func (s *sqlStore) writeStmts() *writeStmts {
 		w.rollups[t.name] = sized(min(s.rowsPer(t.cols()), rollupChunkRows), t.name == hourlyTable.name,
 			func(n int) string { return upsertRollupsSQL(t, n) })
 	}
-	w.txns = sized(s.rowsPer(len(txnCols)), true, insertTxnsSQL)
+	// Pair headers are written mostly as units of two (insertPairs); one
+	// by one only those unmatched, so a few short sizes do for them.
+	// (SQLite's ?NNN; Postgres, whose $N bind would renumber them, books
+	// through arrays and never reaches these.)
+	if !s.d.dollar {
+		w.txnUnits = sized(s.rowsPer(len(txnCols))/2, true, insertTxnUnitsSQL)
+		w.txnUnits.rows = 2
+	}
+	w.txns = sized(min(s.rowsPer(len(txnCols)), pacedRows), true, insertTxnsSQL)
 	w.postings = sized(s.rowsPer(len(postingCols)), true, insertPostingsSQL)
 	w.ids = sized(s.rowsPer(1), true, selectTxnIDsSQL)
 	bookPer := min(s.rowsPer(len(bookKeyCols)+len(bookSumCols)), rollupChunkRows)
