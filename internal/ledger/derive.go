@@ -85,25 +85,43 @@ func (d *Deriver) Derive(events []usage.Event) []Txn {
 	if rater == nil {
 		rater = PassThrough{}
 	}
-	out := make([]Txn, 0, len(events))
+	// This runs on every batch the journal writer applies: the
+	// transactions, and their postings, each come from one allocation, and
+	// an account's name is made again only when the tenant or provider
+	// differs from the event before (a batch is mostly runs of a few).
+	out := make([]Txn, 0, 2*len(events))
+	postings := make([]Posting, 0, 4*len(events))
+	pair := func(debit, credit string, amount money.Nanos) []Posting {
+		n := len(postings)
+		postings = append(postings, Posting{debit, amount}, Posting{credit, -amount})
+		return postings[n : n+2 : n+2]
+	}
+	var tenant, receivable, provider, cost, payable string
 	for i := range events {
 		e := &events[i]
+		if receivable == "" || e.TenantID != tenant {
+			tenant, receivable = e.TenantID, Receivable(e.TenantID)
+		}
+		if cost == "" || e.Provider != provider {
+			provider, cost, payable = e.Provider, Cost(e.Provider), Payable(e.Provider)
+		}
 		ch := rater.Rate(e.TenantID, e.Time, e.Model, e.Usage, e.Cost)
 		dims := Dims{Tenant: e.TenantID, Key: e.KeyID, Model: e.Model, Deployment: e.Deployment, Provider: e.Provider,
 			Plan: ch.PlanID, PlanVersion: ch.PlanVersion, Experiment: ch.Experiment, Arm: ch.Arm}
 		if Charged(e) && ch.Revenue != 0 {
 			out = append(out, Txn{ID: RevenueID(e.RequestID), Kind: KindRevenue, Time: e.Time, Source: e.RequestID, Dims: dims,
-				Postings: []Posting{{Receivable(e.TenantID), ch.Revenue}, {AccountRevenue, -ch.Revenue}}})
+				Postings: pair(receivable, AccountRevenue, ch.Revenue)})
 		}
 		if e.Cost != 0 {
-			credit := Payable(e.Provider)
+			credit := payable
 			cd := dims
 			if c, ok := d.Commitments[e.Deployment]; ok && c.covers(e.Time) {
 				credit = Drawdown(c.Name)
 				cd.Commitment = c.Name
 			}
-			out = append(out, Txn{ID: CostID(e.ID()), Kind: KindCost, Time: e.Time, Source: e.ID(), Dims: cd,
-				Postings: []Posting{{Cost(e.Provider), e.Cost}, {credit, -e.Cost}}})
+			id := e.ID()
+			out = append(out, Txn{ID: CostID(id), Kind: KindCost, Time: e.Time, Source: id, Dims: cd,
+				Postings: pair(cost, credit, e.Cost)})
 		}
 	}
 	return out

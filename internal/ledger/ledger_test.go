@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -251,5 +252,23 @@ func TestDerivePartialAnswers(t *testing.T) {
 	// An unpriced attempt posts nothing: there is no money to move.
 	if got := d.Derive([]usage.Event{{RequestID: "u", Attempt: 1, Time: t0, Outcome: usage.Completed, Usage: wire.Usage{Prompt: 5}, Unpriced: true}}); len(got) != 0 {
 		t.Errorf("unpriced attempt derived %+v", got)
+	}
+}
+
+// BenchmarkDerive is the ledger's share of the journal writer's work: the
+// transactions of a batch of 100 attempts, each charged and billed.
+func BenchmarkDerive(b *testing.B) {
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	events := make([]usage.Event, 100)
+	for i := range events {
+		events[i] = usage.Event{RequestID: fmt.Sprintf("req_%016x", i), Attempt: 1, Time: at, TenantID: "acme", KeyID: "k1",
+			Model: "m", Deployment: "d", Provider: "p", Outcome: usage.Completed, Cost: 1500}
+	}
+	d := &ledger.Deriver{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if txns := d.Derive(events); len(txns) != 200 {
+			b.Fatalf("%d transactions, want 200", len(txns))
+		}
 	}
 }
