@@ -88,11 +88,11 @@ func (s *sqlStore) Reverse(ctx context.Context, id, reason string) (ledger.Txn, 
 	if err := s.prepareWrites(ctx); err != nil {
 		return ledger.Txn{}, err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	ctx, tx, done, err := s.beginWrite(ctx)
 	if err != nil {
 		return ledger.Txn{}, fmt.Errorf("store: reverse: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	defer done()
 	if s.d.name == "postgres" {
 		// Two reversals of one transaction at once would both see none
 		// standing; take them in turn.

@@ -124,11 +124,11 @@ func (s *sqlStore) Post(ctx context.Context, txns []ledger.Txn) (int, error) {
 }
 
 func (s *sqlStore) post(ctx context.Context, batch []*ledger.Txn, optimistic bool) (int, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
+	ctx, tx, done, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: post: begin: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	defer done()
 	n, err := s.postTx(ctx, tx, batch, optimistic)
 	if err != nil {
 		return 0, err

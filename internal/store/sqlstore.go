@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -51,8 +52,16 @@ type sqlStore struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // prepared on w, by SQL text (chunkRows > 0; writestmts.go)
-	// writesPrepared: every statement of writeStmts().prepared is in stmts.
+	// writesPrepared: every statement of writeStmts().prepared is in
+	// rawStmts, and of its queries in stmts.
 	writesPrepared atomic.Bool
+	// rawStmts are SQLite's write statements prepared on the writer's
+	// driver connection, rawDC, and run on it without database/sql
+	// (writestmts.go). nv is their arguments, reused: only the holder of
+	// the writer's one connection uses it.
+	rawDC    any
+	rawStmts map[string]driver.Stmt
+	nv       []driver.NamedValue
 }
 
 // rowsPer is how many rows of cols columns one write statement carries.
@@ -82,6 +91,10 @@ func (s *sqlStore) Close() error {
 		err = errors.Join(err, st.Close())
 	}
 	s.stmts = nil
+	for _, st := range s.rawStmts {
+		err = errors.Join(err, st.Close())
+	}
+	s.rawStmts, s.rawDC = nil, nil
 	s.mu.Unlock()
 	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
@@ -238,11 +251,11 @@ func (s *sqlStore) apply(ctx context.Context, batch []*usage.Event, withEvents b
 }
 
 func (s *sqlStore) applyOnce(ctx context.Context, batch []*usage.Event, withEvents, optimistic bool) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	ctx, tx, done, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("store: apply: begin: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	defer done()
 	if err := s.applyTx(ctx, tx, batch, withEvents, optimistic); err != nil {
 		return err
 	}
@@ -337,11 +350,11 @@ func (s *sqlStore) ApplyPost(ctx context.Context, events []usage.Event, txns []l
 }
 
 func (s *sqlStore) applyPost(ctx context.Context, batch []*usage.Event, booked []*ledger.Txn, optimistic bool) (int, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
+	ctx, tx, done, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: apply: begin: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	defer done()
 	if len(batch) > 0 {
 		if err := s.applyTx(ctx, tx, batch, true, optimistic); err != nil {
 			return 0, err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"sync"
 )
@@ -66,7 +67,9 @@ type writeStmts struct {
 	txns, txnUnits, postings, ids, ledgerHourly, ledgerDaily sizedStmts
 	// prepared are those prepared on the writer: all but the daily usage
 	// rollups', which only a late event (for a day already closed) writes.
-	prepared []string
+	// queries (reading which ids are booked) are prepared through
+	// database/sql, the others on the driver's connection (exec).
+	prepared, queries []string
 }
 
 // rollupChunkRows caps the rows of one rollup upsert (usage's and the
@@ -111,7 +114,10 @@ func (s *sqlStore) writeStmts() *writeStmts {
 	}
 	w.txns = sized(min(s.rowsPer(len(txnCols)), pacedRows), true, insertTxnsSQL)
 	w.postings = sized(s.rowsPer(len(postingCols)), true, insertPostingsSQL)
-	w.ids = sized(s.rowsPer(1), true, selectTxnIDsSQL)
+	w.ids = sized(s.rowsPer(1), false, selectTxnIDsSQL)
+	for _, q := range w.ids.q {
+		w.queries = append(w.queries, q)
+	}
 	bookPer := min(s.rowsPer(len(bookKeyCols)+len(bookSumCols)), rollupChunkRows)
 	w.ledgerHourly = sized(bookPer, true, func(n int) string { return upsertBooksSQL("ledger_hourly", n) })
 	w.ledgerDaily = sized(bookPer, true, func(n int) string { return upsertBooksSQL("ledger_daily", n) })
@@ -128,7 +134,8 @@ func (s *sqlStore) prepareWrites(ctx context.Context) error {
 	if s.d.chunkRows == 0 || s.writesPrepared.Load() {
 		return nil
 	}
-	for _, q := range s.writeStmts().prepared {
+	w := s.writeStmts()
+	for _, q := range w.queries {
 		s.mu.Lock()
 		_, ok := s.stmts[q]
 		s.mu.Unlock()
@@ -147,16 +154,93 @@ func (s *sqlStore) prepareWrites(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 	}
+	c, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: prepare: %w", err)
+	}
+	defer c.Close()
+	err = c.Raw(func(dc any) error {
+		for _, q := range w.prepared {
+			if _, err := s.rawStmt(ctx, dc, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: prepare: %w", err)
+	}
 	s.writesPrepared.Store(true)
 	return nil
 }
 
+// Write statements run on the driver's connection. database/sql checks and
+// converts every argument of every Exec (driverArgsConnLocked), and binds
+// a prepared statement to the transaction anew each time (Tx.StmtContext):
+// 5% of the writer's instructions. The journal writer's values are strings
+// and int64s, which the driver takes as they are; its statements are
+// prepared once on the one connection SQLite writes through.
+
+// rawConnKey: the context of a write transaction begun by beginWrite holds
+// the *sql.Conn it runs on.
+type rawConnKey struct{}
+
+// beginWrite begins a write transaction. On SQLite it holds the writer's
+// connection as a *sql.Conn, which the returned context carries, so that
+// exec can run prepared statements on its driver connection. done rolls
+// back (a no-op after Commit) and lets the connection go.
+func (s *sqlStore) beginWrite(ctx context.Context) (context.Context, *sql.Tx, func(), error) {
+	if s.d.chunkRows == 0 {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return ctx, nil, nil, err
+		}
+		return ctx, tx, func() { tx.Rollback() }, nil //nolint:errcheck // no-op after Commit
+	}
+	c, err := s.w.Conn(ctx)
+	if err != nil {
+		return ctx, nil, nil, err
+	}
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		c.Close()
+		return ctx, nil, nil, err
+	}
+	done := func() {
+		tx.Rollback() //nolint:errcheck // no-op after Commit
+		c.Close()
+	}
+	return context.WithValue(ctx, rawConnKey{}, c), tx, done, nil
+}
+
+// rawStmt returns q prepared on the driver connection dc, preparing it
+// there if it is not yet: at the first write, or when database/sql has
+// replaced the connection (the statements of the old one went with it).
+func (s *sqlStore) rawStmt(ctx context.Context, dc any, q string) (driver.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rawDC != dc {
+		s.rawDC, s.rawStmts = dc, map[string]driver.Stmt{}
+	}
+	if st := s.rawStmts[q]; st != nil {
+		return st, nil
+	}
+	pc, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, fmt.Errorf("store: driver connection %T cannot prepare", dc)
+	}
+	st, err := pc.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.rawStmts[q] = st
+	return st, nil
+}
+
 // txStmt returns q's prepared statement bound to tx, or nil when q was not
-// prepared; a paced writer (Pace) may pause first. The writer holds one
-// connection, so tx runs on the connection the statement was prepared on
-// and database/sql reuses it as is.
+// prepared. The writer holds one connection, so tx runs on the connection
+// the statement was prepared on and database/sql reuses it as is.
 func (s *sqlStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
-	pace(ctx)
 	s.mu.Lock()
 	st := s.stmts[q]
 	s.mu.Unlock()
@@ -166,8 +250,40 @@ func (s *sqlStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
 	return tx.StmtContext(ctx, st)
 }
 
-// exec runs q in tx, prepared when it was, and returns the rows it wrote.
+// exec runs q in tx and returns the rows it wrote; a paced writer (Pace)
+// may pause first. In a transaction of beginWrite's (SQLite) q runs
+// prepared on the driver's connection, which tx holds.
 func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, error) {
+	pace(ctx)
+	if c, ok := ctx.Value(rawConnKey{}).(*sql.Conn); ok {
+		var n int64
+		err := c.Raw(func(dc any) error {
+			st, err := s.rawStmt(ctx, dc, q)
+			if err != nil {
+				return err
+			}
+			nv := s.nv[:0]
+			for i, a := range args {
+				switch a.(type) {
+				case string, int64, nil:
+				default:
+					if a, err = driver.DefaultParameterConverter.ConvertValue(a); err != nil {
+						return fmt.Errorf("argument %d: %w", i+1, err)
+					}
+				}
+				nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: a})
+			}
+			s.nv = nv
+			res, err := st.(driver.StmtExecContext).ExecContext(ctx, nv)
+			clear(nv) // keep no batch's values alive until the next
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		return n, err
+	}
 	var res sql.Result
 	var err error
 	if st := s.txStmt(ctx, tx, q); st != nil {
@@ -181,8 +297,10 @@ func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) 
 	return res.RowsAffected()
 }
 
-// query runs q in tx, prepared when it was.
+// query runs q in tx, prepared when it was; a paced writer may pause
+// first.
 func (s *sqlStore) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	pace(ctx)
 	if st := s.txStmt(ctx, tx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
