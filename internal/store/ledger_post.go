@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,20 +145,18 @@ func (s *sqlStore) post(ctx context.Context, batch []*ledger.Txn, optimistic boo
 // sorts the rest by id: one order for every writer, so that replicas
 // booking the same ids wait on each other rather than deadlock.
 func postOrder(txns []ledger.Txn) ([]*ledger.Txn, error) {
-	seen := make(map[string]bool, len(txns))
 	batch := make([]*ledger.Txn, 0, len(txns))
 	for i := range txns {
 		t := &txns[i]
 		if err := t.Check(); err != nil {
 			return nil, fmt.Errorf("store: post: %w", err)
 		}
-		if !seen[t.ID] {
-			seen[t.ID] = true
-			batch = append(batch, t)
-		}
+		batch = append(batch, t)
 	}
-	sort.Slice(batch, func(i, j int) bool { return batch[i].ID < batch[j].ID })
-	return batch, nil
+	// A stable sort keeps copies of an id in the batch's order; the first
+	// is kept. (Sorting, not a map of the ids seen: no hashing.)
+	slices.SortStableFunc(batch, func(a, b *ledger.Txn) int { return strings.Compare(a.ID, b.ID) })
+	return slices.CompactFunc(batch, func(a, b *ledger.Txn) bool { return a.ID == b.ID }), nil
 }
 
 // postTx books batch (postOrder's) within tx and adds the new ones to the
@@ -395,28 +395,37 @@ func unitKeyOf(t *ledger.Txn) unitKey {
 	return k
 }
 
-// txnUnits pairs up the pairs in fresh that share a unitKey, in fresh's
-// order of their first; singles are the rest.
+// txnUnits pairs up the pairs in fresh that share a unitKey; singles are
+// the rest. Candidates are found by time (sorted, not hashed: a unitKey
+// is a dozen strings), then compared whole.
 func txnUnits(fresh []*ledger.Txn) (units [][2]*ledger.Txn, singles []*ledger.Txn) {
-	open := make(map[unitKey]int, len(fresh)) // key -> index in singles of a pair waiting for its match
-	for _, t := range fresh {
-		k := unitKeyOf(t)
-		if i, ok := open[k]; ok {
-			units = append(units, [2]*ledger.Txn{singles[i], t})
-			singles[i] = nil
-			delete(open, k)
-			continue
+	byTime := slices.Clone(fresh)
+	slices.SortStableFunc(byTime, func(a, b *ledger.Txn) int { return cmp.Compare(a.Time.UnixNano(), b.Time.UnixNano()) })
+	for len(byTime) > 0 {
+		g := 1 // byTime[:g] share a time
+		for g < len(byTime) && byTime[g].Time.Equal(byTime[0].Time) {
+			g++
 		}
-		open[k] = len(singles)
-		singles = append(singles, t)
-	}
-	kept := singles[:0]
-	for _, t := range singles {
-		if t != nil {
-			kept = append(kept, t)
+		group := byTime[:g]
+		byTime = byTime[g:]
+		for i, a := range group {
+			if a == nil {
+				continue
+			}
+			k, paired := unitKeyOf(a), false
+			for j := i + 1; j < len(group); j++ {
+				if b := group[j]; b != nil && unitKeyOf(b) == k {
+					units = append(units, [2]*ledger.Txn{a, b})
+					group[j], paired = nil, true
+					break
+				}
+			}
+			if !paired {
+				singles = append(singles, a)
+			}
 		}
 	}
-	return units, kept
+	return units, singles
 }
 
 func txnUnitArgs(args []any, u [2]*ledger.Txn) []any {

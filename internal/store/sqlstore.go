@@ -1,12 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -190,26 +192,25 @@ func (s *sqlStore) Apply(ctx context.Context, events []usage.Event) error {
 // transactions inserting the same ids (replicas replaying one journal tail)
 // then wait on each other instead of deadlocking.
 func applyOrder(events []usage.Event) ([]*usage.Event, error) {
-	seen := make(map[eventID]bool, len(events))
 	batch := make([]*usage.Event, 0, len(events))
 	for i := range events {
 		e := &events[i]
 		if err := checkEvent(e); err != nil {
 			return nil, fmt.Errorf("store: apply: %w", err)
 		}
-		id := eventID{e.RequestID, e.Attempt}
-		if !seen[id] {
-			seen[id] = true
-			batch = append(batch, e)
-		}
+		batch = append(batch, e)
 	}
-	sort.Slice(batch, func(i, j int) bool {
-		if batch[i].RequestID != batch[j].RequestID {
-			return batch[i].RequestID < batch[j].RequestID
+	// A stable sort keeps copies of an id in the batch's order; the first
+	// is kept. (Sorting, not a map of the ids seen: no hashing.)
+	slices.SortStableFunc(batch, func(a, b *usage.Event) int {
+		if c := strings.Compare(a.RequestID, b.RequestID); c != 0 {
+			return c
 		}
-		return batch[i].Attempt < batch[j].Attempt
+		return cmp.Compare(a.Attempt, b.Attempt)
 	})
-	return batch, nil
+	return slices.CompactFunc(batch, func(a, b *usage.Event) bool {
+		return a.RequestID == b.RequestID && a.Attempt == b.Attempt
+	}), nil
 }
 
 // afterHorizon drops the events older than the prune horizon: they were
