@@ -173,31 +173,44 @@ func (s *sqlStore) postTx(ctx context.Context, tx *sql.Tx, batch []*ledger.Txn, 
 	if err != nil {
 		return 0, err
 	}
-	hourly, daily := map[bookKey]*[5]int64{}, map[bookKey]*[5]int64{}
+	hourly, daily := books{m: map[bookKey]*[5]int64{}}, books{m: map[bookKey]*[5]int64{}}
 	for _, t := range fresh {
 		e := t.Effect()
 		v := [5]int64{int64(e.Revenue), int64(e.Cost), int64(e.Committed), e.Requests, e.Attempts}
 		sec := t.Time.Unix()
 		d := t.Dims
 		k := bookKey{floorTo(sec, hourSec), d.Tenant, d.Key, d.Model, d.Deployment, d.Provider, d.Plan, d.Arm}
-		addBook(hourly, k, &v)
+		hourly.add(k, &v)
 		k.bucket = floorTo(sec, daySec)
-		addBook(daily, k, &v)
+		daily.add(k, &v)
 	}
-	if err := s.upsertBooks(ctx, tx, "ledger_hourly", hourly); err != nil {
+	if err := s.upsertBooks(ctx, tx, "ledger_hourly", hourly.m); err != nil {
 		return 0, err
 	}
-	if err := s.upsertBooks(ctx, tx, "ledger_daily", daily); err != nil {
+	if err := s.upsertBooks(ctx, tx, "ledger_daily", daily.m); err != nil {
 		return 0, err
 	}
 	return len(fresh), nil
 }
 
-func addBook(m map[bookKey]*[5]int64, k bookKey, v *[5]int64) {
-	t := m[k]
-	if t == nil {
-		t = new([5]int64)
-		m[k] = t
+// books sums transactions by bookKey. Consecutive transactions mostly
+// share their key (an event's revenue and cost; a busy key's events): the
+// last key's sums are kept at hand, and only another key is hashed (eight
+// strings).
+type books struct {
+	m     map[bookKey]*[5]int64
+	lastK bookKey
+	last  *[5]int64
+}
+
+func (b *books) add(k bookKey, v *[5]int64) {
+	t := b.last
+	if t == nil || k != b.lastK {
+		if t = b.m[k]; t == nil {
+			t = new([5]int64)
+			b.m[k] = t
+		}
+		b.lastK, b.last = k, t
 	}
 	for i := range v {
 		t[i] += v[i]

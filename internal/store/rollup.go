@@ -64,6 +64,11 @@ type rollups struct {
 	daysBefore              int64
 	hourly, daily, dailyKey map[rollupKey]*sums
 	maxSec                  int64 // the latest event's time, Unix seconds
+	// lastK, last: the hourly row the previous event went to. A busy
+	// key's events follow each other into one row; hashing its key (seven
+	// strings) once per event cost more than the sums.
+	lastK rollupKey
+	last  *sums
 }
 
 func newRollups(daysBefore int64) *rollups {
@@ -78,7 +83,14 @@ func (r *rollups) add(e *usage.Event) {
 	sec := e.Time.Unix()
 	r.maxSec = max(r.maxSec, sec)
 	k := rollupKey{floorTo(sec, hourSec), e.TenantID, e.KeyID, e.KeyName, e.Model, e.Deployment, e.Provider}
-	addTo(r.hourly, k, &s)
+	if r.last != nil && k == r.lastK {
+		for i := range s {
+			r.last[i] += s[i]
+		}
+	} else {
+		addTo(r.hourly, k, &s)
+		r.lastK, r.last = k, r.hourly[k]
+	}
 	if k.bucket = floorTo(sec, daySec); k.bucket < r.daysBefore {
 		addTo(r.daily, k, &s)
 		addTo(r.dailyKey, rollupKey{bucket: k.bucket, tenant: k.tenant, keyID: k.keyID, keyName: k.keyName}, &s)
