@@ -353,10 +353,11 @@ func (s *sqlStore) insertPairs(ctx context.Context, tx *sql.Tx, stmts *writeStmt
 	var wrote int64
 	args := make([]any, 0, 1+min(stmts.txnUnits.per, len(units))*txnUnitParams)
 	rest := units
+	var bx boxes
 	for _, n := range stmts.txnUnits.chunks(ctx, len(units)) {
 		args = append(args[:0], now)
 		for _, u := range rest[:n] {
-			args = txnUnitArgs(args, u)
+			args = txnUnitArgs(args, u, &bx)
 		}
 		rest = rest[n:]
 		w, err := s.exec(ctx, tx, stmts.txnUnits.q[n], args...)
@@ -441,13 +442,17 @@ func txnUnits(fresh []*ledger.Txn) (units [][2]*ledger.Txn, singles []*ledger.Tx
 	return units, singles
 }
 
-func txnUnitArgs(args []any, u [2]*ledger.Txn) []any {
+// txnUnitArgs appends a unit's values, its texts boxed through bx (see
+// boxes).
+func txnUnitArgs(args []any, u [2]*ledger.Txn, bx *boxes) []any {
 	a, d := u[0], u[0].Dims
-	args = append(args, a.Time.UnixNano(), d.Tenant, d.Key, d.Model, d.Deployment, d.Provider, d.Plan, d.PlanVersion, d.Experiment, d.Arm,
-		a.Reverses, a.Reason)
-	for _, t := range u {
+	args = append(args, a.Time.UnixNano(), bx.str(0, d.Tenant), bx.str(1, d.Key), bx.str(2, d.Model), bx.str(3, d.Deployment),
+		bx.str(4, d.Provider), bx.str(5, d.Plan), bx.str(6, d.PlanVersion), bx.str(7, d.Experiment), bx.str(8, d.Arm),
+		bx.str(9, a.Reverses), bx.str(10, a.Reason))
+	for r, t := range u {
 		acct, contra, amount, _ := pairOf(t)
-		args = append(args, t.ID, t.Kind, t.Source, t.Dims.Commitment, acct, contra, amount)
+		o := 11 + 5*r
+		args = append(args, t.ID, bx.str(o, t.Kind), t.Source, bx.str(o+1, t.Dims.Commitment), bx.str(o+2, acct), bx.str(o+3, contra), amount)
 	}
 	return args
 }

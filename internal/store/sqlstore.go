@@ -160,6 +160,20 @@ func appendEventArgs(args []any, e *usage.Event) []any {
 		int64(e.Source), int64(e.Cost), e.PriceVersion, b2i(e.Unpriced), int64(e.TTFT), int64(e.Duration), e.Error)
 }
 
+// appendEventArgsBoxed is appendEventArgs for SQLite's insert, its
+// texts boxed through bx: a key's events repeat their texts, and boxing
+// each anew (a Go allocation per text per event) cost more than
+// comparing it with the last.
+func appendEventArgsBoxed(args []any, e *usage.Event, bx *boxes) []any {
+	u := e.Usage
+	return append(args,
+		e.RequestID, int64(e.Attempt), e.Time.UnixNano(), bx.str(0, e.TenantID), bx.str(1, e.KeyID), bx.str(2, e.KeyName),
+		bx.str(3, e.Model), bx.str(4, e.Deployment), bx.str(5, e.Provider),
+		bx.str(6, e.Op), b2i(e.Stream), int64(e.Outcome), int64(e.Status),
+		u.Prompt, u.Completion, u.Cached, u.CacheWrite, u.Reasoning,
+		int64(e.Source), int64(e.Cost), bx.str(7, e.PriceVersion), b2i(e.Unpriced), int64(e.TTFT), int64(e.Duration), bx.str(8, e.Error))
+}
+
 // values writes n rows of cols placeholders: (?,?),(?,?)
 func values(b *strings.Builder, rows, cols int) {
 	row := "(" + strings.Repeat("?,", cols-1) + "?)"
@@ -411,11 +425,12 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.
 	}
 	stmts := s.writeStmts().events
 	args := make([]any, 0, min(stmts.per, len(batch))*len(eventCols))
+	var bx boxes
 	rest := batch
 	for _, n := range stmts.chunks(ctx, len(batch)) {
 		args = args[:0]
 		for _, e := range rest[:n] {
-			args = appendEventArgs(args, e)
+			args = appendEventArgsBoxed(args, e, &bx)
 		}
 		rest = rest[n:]
 		if optimistic {

@@ -306,3 +306,19 @@ func (s *sqlStore) query(ctx context.Context, tx *sql.Tx, q string, args ...any)
 	}
 	return tx.QueryContext(ctx, q, args...)
 }
+
+// boxes boxes a statement's text values, column by column (slot), reusing
+// the last value's box when a row repeats it. Converting a string to an
+// interface allocates; the writer's rows repeat most of their texts (a
+// key's tenant, model, deployment…) from one row to the next.
+type boxes struct {
+	s [32]string
+	v [32]any
+}
+
+func (b *boxes) str(slot int, s string) any {
+	if b.v[slot] == nil || b.s[slot] != s {
+		b.s[slot], b.v[slot] = s, s
+	}
+	return b.v[slot]
+}
