@@ -447,14 +447,23 @@ func txnUnits(fresh []*ledger.Txn) (units [][2]*ledger.Txn, singles []*ledger.Tx
 func txnUnitArgs(args []any, u [2]*ledger.Txn, bx *boxes) []any {
 	a, d := u[0], u[0].Dims
 	args = append(args, a.Time.UnixNano(), bx.str(0, d.Tenant), bx.str(1, d.Key), bx.str(2, d.Model), bx.str(3, d.Deployment),
-		bx.str(4, d.Provider), bx.str(5, d.Plan), bx.str(6, d.PlanVersion), bx.str(7, d.Experiment), bx.str(8, d.Arm),
-		bx.str(9, a.Reverses), bx.str(10, a.Reason))
+		bx.str(4, d.Provider), bx.str(5, d.Plan), orNull(d.PlanVersion), orNull(d.Experiment), orNull(d.Arm),
+		orNull(a.Reverses), orNull(a.Reason))
 	for r, t := range u {
 		acct, contra, amount, _ := pairOf(t)
 		o := 11 + 5*r
-		args = append(args, t.ID, bx.str(o, t.Kind), t.Source, bx.str(o+1, t.Dims.Commitment), bx.str(o+2, acct), bx.str(o+3, contra), amount)
+		args = append(args, t.ID, bx.str(o, t.Kind), t.Source, orNull(t.Dims.Commitment), bx.str(o+2, acct), bx.str(o+3, contra), amount)
 	}
 	return args
+}
+
+// orNull is s, or nil (NULL) for an empty s: binding NULL allocates
+// nothing in the driver, and an empty text a byte of C memory each.
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // insertTxnUnitsSQL inserts units of two pair headers: each unit one row of
@@ -470,12 +479,14 @@ func insertTxnUnitsSQL(units int) string {
 	own := func(i int) string {
 		return "CASE r.column1 WHEN 0 THEN " + c(txnUnitShared+i) + " ELSE " + c(txnUnitShared+txnUnitOwn+i) + " END"
 	}
+	// Texts mostly empty are bound as NULL (orNull) and stored as ''.
+	e := func(x string) string { return "coalesce(" + x + ",'')" }
 	// id, kind, time_ns, created_ns, source, tenant … arm, commitment, reverses, reason, account, contra_account, amount
 	sel := []string{own(0), own(1), c(0), "k.created", own(2)}
-	for i := 1; i <= 9; i++ {
+	for i := 1; i <= 6; i++ {
 		sel = append(sel, c(i))
 	}
-	sel = append(sel, own(3), c(10), c(11), own(4), own(5), own(6))
+	sel = append(sel, e(c(7)), e(c(8)), e(c(9)), e(own(3)), e(c(10)), e(c(11)), own(4), own(5), own(6))
 	b.WriteString(strings.Join(sel, ","))
 	b.WriteString(" FROM (SELECT ? AS created) AS k CROSS JOIN (VALUES ")
 	values(&b, units, txnUnitParams)

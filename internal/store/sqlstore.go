@@ -171,7 +171,7 @@ func appendEventArgsBoxed(args []any, e *usage.Event, bx *boxes) []any {
 		bx.str(3, e.Model), bx.str(4, e.Deployment), bx.str(5, e.Provider),
 		bx.str(6, e.Op), b2i(e.Stream), int64(e.Outcome), int64(e.Status),
 		u.Prompt, u.Completion, u.Cached, u.CacheWrite, u.Reasoning,
-		int64(e.Source), int64(e.Cost), bx.str(7, e.PriceVersion), b2i(e.Unpriced), int64(e.TTFT), int64(e.Duration), bx.str(8, e.Error))
+		int64(e.Source), int64(e.Cost), bx.str(7, e.PriceVersion), b2i(e.Unpriced), int64(e.TTFT), int64(e.Duration), orNull(e.Error))
 }
 
 // values writes n rows of cols placeholders: (?,?),(?,?)
@@ -392,7 +392,15 @@ func (s *sqlStore) applyPost(ctx context.Context, batch []*usage.Event, booked [
 func insertEventsSQL(n int, returning bool) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO usage_events (" + strings.Join(eventCols, ",") + ") VALUES ")
-	values(&b, n, len(eventCols))
+	// error, the last column, is mostly empty: bound as NULL (orNull),
+	// stored as ''.
+	row := "(" + strings.Repeat("?,", len(eventCols)-1) + "coalesce(?,''))"
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
 	b.WriteString(" ON CONFLICT (request_id, attempt) DO NOTHING")
 	if returning {
 		b.WriteString(" RETURNING request_id, attempt")
