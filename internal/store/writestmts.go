@@ -262,7 +262,14 @@ func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) 
 			if err != nil {
 				return err
 			}
-			nv := s.nv[:0]
+			if len(args) > len(s.nv) {
+				// An argument's ordinal is its index + 1, set once.
+				s.nv = make([]driver.NamedValue, len(args))
+				for i := range s.nv {
+					s.nv[i].Ordinal = i + 1
+				}
+			}
+			nv := s.nv[:len(args)]
 			for i, a := range args {
 				switch a.(type) {
 				case string, int64, nil:
@@ -271,11 +278,12 @@ func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) 
 						return fmt.Errorf("argument %d: %w", i+1, err)
 					}
 				}
-				nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: a})
+				nv[i].Value = a
 			}
-			s.nv = nv
+			// nv keeps the last statement's values reachable until the
+			// next statement overwrites them: at most one statement's
+			// texts, not worth clearing for.
 			res, err := st.(driver.StmtExecContext).ExecContext(ctx, nv)
-			clear(nv) // keep no batch's values alive until the next
 			if err != nil {
 				return err
 			}
