@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -81,6 +82,22 @@ type writeStmts struct {
 // costs microseconds beside its rows.
 const rollupChunkRows = 16
 
+// orRollback makes a SQLite write statement roll back the whole
+// transaction on a constraint it breaks (INSERT OR ROLLBACK), rather than
+// undo only its own changes (ABORT, the default). Every write transaction
+// here is given up whole on any error anyway, and a statement that may
+// ABORT after changing rows makes SQLite first copy each page it changes
+// into a statement journal: a 4 KiB copy per page, for each of the b-tree
+// pages (table, indexes) every multi-row statement touches. An ON CONFLICT
+// clause still decides the conflicts it names; RAISE(ABORT) in a trigger
+// still aborts its statement.
+func orRollback(d dialect, q string) string {
+	if d.dollar {
+		return q
+	}
+	return strings.Replace(q, "INSERT INTO ", "INSERT OR ROLLBACK INTO ", 1)
+}
+
 var writeStmtsCache sync.Map // [2]int{maxParams, chunkRows} → *writeStmts
 
 func (s *sqlStore) writeStmts() *writeStmts {
@@ -92,7 +109,7 @@ func (s *sqlStore) writeStmts() *writeStmts {
 	sized := func(per int, prepare bool, f func(int) string) sizedStmts {
 		z := sizedStmts{per: per, q: map[int]string{}}
 		for _, n := range stmtSizes(per) {
-			z.q[n] = s.bind(f(n))
+			z.q[n] = s.bind(orRollback(s.d, f(n)))
 			if prepare {
 				w.prepared = append(w.prepared, z.q[n])
 			}
