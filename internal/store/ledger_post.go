@@ -354,7 +354,7 @@ func (s *sqlStore) insertPairs(ctx context.Context, tx *sql.Tx, stmts *writeStmt
 	args := make([]any, 0, 1+min(stmts.txnUnits.per, len(units))*txnUnitParams)
 	rest := units
 	var bx boxes
-	for _, n := range stmts.txnUnits.chunks(ctx, len(units)) {
+	for _, n := range stmts.txnUnits.chunks(len(units)) {
 		args = append(args[:0], now)
 		for _, u := range rest[:n] {
 			args = txnUnitArgs(args, u, &bx)
@@ -367,7 +367,7 @@ func (s *sqlStore) insertPairs(ctx context.Context, tx *sql.Tx, stmts *writeStmt
 		wrote += w
 	}
 	args = args[:0]
-	for _, n := range stmts.txns.chunks(ctx, len(singles)) {
+	for _, n := range stmts.txns.chunks(len(singles)) {
 		args = args[:0]
 		for _, t := range singles[:n] {
 			args = txnArgs(args, t, now)
@@ -530,7 +530,7 @@ func (s *sqlStore) liteBookOthers(ctx context.Context, tx *sql.Tx, stmts *writeS
 func (s *sqlStore) liteBooked(ctx context.Context, tx *sql.Tx, stmts *writeStmts, batch []*ledger.Txn) (map[string]bool, error) {
 	have := map[string]bool{}
 	rest := batch
-	for _, n := range stmts.ids.chunks(ctx, len(batch)) {
+	for _, n := range stmts.ids.chunks(len(batch)) {
 		args := make([]any, n)
 		for i, t := range rest[:n] {
 			args[i] = t.ID
@@ -571,7 +571,7 @@ func (s *sqlStore) insertPostings(ctx context.Context, tx *sql.Tx, stmts *writeS
 		}
 	}
 	rest := all
-	for _, n := range stmts.postings.chunks(ctx, len(all)) {
+	for _, n := range stmts.postings.chunks(len(all)) {
 		args := make([]any, 0, n*len(postingCols))
 		for _, r := range rest[:n] {
 			p := r.t.Postings[r.seq]
@@ -617,7 +617,7 @@ func (s *sqlStore) upsertBooks(ctx context.Context, tx *sql.Tx, table string, m 
 	}
 	cols := len(bookKeyCols) + len(bookSumCols)
 	rest := keys
-	for _, n := range stmts.chunks(ctx, len(keys)) {
+	for _, n := range stmts.chunks(len(keys)) {
 		args := make([]any, 0, n*cols)
 		for _, k := range rest[:n] {
 			args = append(args, k.bucket, k.tenant, k.key, k.model, k.deployment, k.provider, k.plan, k.arm)

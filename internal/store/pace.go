@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"modernc.org/sqlite"
 )
 
 // Pacing the writer. SQLite here is Go code (modernc), so a batch written
@@ -13,12 +15,15 @@ import (
 // runtime.Gosched is picked again from the run queue before the network
 // poller is asked, so every request that arrives during the batch waits for
 // its end. That was the gateway's whole added p99 (a goroutine waking every
-// 0.5 ms saw 7–12 ms gaps, one per batch). A paced writer sleeps between
-// statements once it has run for its slice; a timer sleep makes the
-// scheduler poll the network and run the requests waiting on it, so a
-// request waits for at most one statement and a slice. A paced writer's
-// statements carry at most pacedRows rows (a fraction of a millisecond);
-// unpaced, 64 (chunkRows), which applies a backlog about a fifth faster.
+// 0.5 ms saw 7–12 ms gaps, one per batch). A paced writer sleeps once it
+// has run for its slice; a timer sleep makes the scheduler poll the
+// network and run the requests waiting on it.
+//
+// The slice is checked before every row SQLite writes, from its pre-update
+// hook, so a paced writer keeps its statements whole (chunkRows rows).
+// Checked only between statements, as it first was, a slice lasted as
+// long as a statement, and the statements had to be cut to 8 rows, which
+// cost a paced batch 15–30% more CPU per event than an unpaced one.
 
 // Pace returns ctx asking the write transactions run under it (ApplyPost,
 // Apply, Post) to pause for pause after each slice of work. The caller
@@ -31,11 +36,7 @@ func Pace(ctx context.Context, slice, pause time.Duration) context.Context {
 
 type pacerKey struct{}
 
-// pacedRows caps the rows of a paced writer's statements. A power of two
-// not above chunkRows, so its statements are among those prepared.
-const pacedRows = 8
-
-func paced(ctx context.Context) bool { return ctx.Value(pacerKey{}) != nil }
+func pacerOf(ctx context.Context) *pacer { p, _ := ctx.Value(pacerKey{}).(*pacer); return p }
 
 type pacer struct {
 	slice, pause time.Duration
@@ -43,10 +44,12 @@ type pacer struct {
 	pauses       int
 }
 
-// pace is called before each write statement: it starts the slice at the
-// first, and sleeps once the slice is used up.
-func pace(ctx context.Context) {
-	p, _ := ctx.Value(pacerKey{}).(*pacer)
+// pace is called before each write statement.
+func pace(ctx context.Context) { pacerOf(ctx).tick() }
+
+// tick starts the slice at the first call, and sleeps once it is used up.
+// A nil pacer never sleeps.
+func (p *pacer) tick() {
 	if p == nil {
 		return
 	}
@@ -59,4 +62,22 @@ func pace(ctx context.Context) {
 		p.since = time.Now()
 		p.pauses++
 	}
+}
+
+// preUpdateHooker is the SQLite driver's connection (modernc), which can
+// call a function before each row a statement writes.
+type preUpdateHooker interface {
+	RegisterPreUpdateHook(sqlite.PreUpdateHookFn)
+}
+
+// paceRows makes the driver connection dc tick p before every row it
+// writes, until the returned function is called. Where the driver cannot
+// (not SQLite), pace's check between statements is all there is.
+func paceRows(dc any, p *pacer) (stop func()) {
+	h, ok := dc.(preUpdateHooker)
+	if !ok || p == nil {
+		return func() {}
+	}
+	h.RegisterPreUpdateHook(func(sqlite.SQLitePreUpdateData) { p.tick() })
+	return func() { h.RegisterPreUpdateHook(nil) }
 }

@@ -435,7 +435,7 @@ func (s *sqlStore) insertEvents(ctx context.Context, tx *sql.Tx, batch []*usage.
 	args := make([]any, 0, min(stmts.per, len(batch))*len(eventCols))
 	var bx boxes
 	rest := batch
-	for _, n := range stmts.chunks(ctx, len(batch)) {
+	for _, n := range stmts.chunks(len(batch)) {
 		args = args[:0]
 		for _, e := range rest[:n] {
 			args = appendEventArgsBoxed(args, e, &bx)
@@ -477,7 +477,7 @@ func (s *sqlStore) upsertRollups(ctx context.Context, tx *sql.Tx, t rollupTable,
 	stmts := s.writeStmts().rollups[t.name]
 	args := make([]any, 0, min(stmts.per, len(keys))*t.cols())
 	rest := keys
-	for _, n := range stmts.chunks(ctx, len(keys)) {
+	for _, n := range stmts.chunks(len(keys)) {
 		args = args[:0]
 		for _, k := range rest[:n] {
 			args = append(args, k.bucket)

@@ -50,15 +50,12 @@ type sizedStmts struct {
 	q         map[int]string
 }
 
-// chunks splits n units into statement sizes: shorter ones for a paced
-// writer (pacedRows rows), all among those prepared.
-func (z sizedStmts) chunks(ctx context.Context, n int) []int {
-	per := z.per
-	if paced(ctx) {
-		per = min(per, max(pacedRows/max(z.rows, 1), 1))
-	}
-	return chunkSizes(n, per)
-}
+// unmatchedRows caps the rows of a statement of pair headers written one
+// by one (those not matched in a unit of two): few, so short statements do.
+const unmatchedRows = 8
+
+// chunks splits n units into statement sizes, all among those prepared.
+func (z sizedStmts) chunks(n int) []int { return chunkSizes(n, z.per) }
 
 // writeStmts are the SQLite write statements by row count, built once per
 // dialect rather than per batch.
@@ -129,7 +126,7 @@ func (s *sqlStore) writeStmts() *writeStmts {
 		w.txnUnits = sized(s.rowsPer(len(txnCols))/2, true, insertTxnUnitsSQL)
 		w.txnUnits.rows = 2
 	}
-	w.txns = sized(min(s.rowsPer(len(txnCols)), pacedRows), true, insertTxnsSQL)
+	w.txns = sized(min(s.rowsPer(len(txnCols)), unmatchedRows), true, insertTxnsSQL)
 	w.postings = sized(s.rowsPer(len(postingCols)), true, insertPostingsSQL)
 	w.ids = sized(s.rowsPer(1), false, selectTxnIDsSQL)
 	for _, q := range w.ids.q {
@@ -223,8 +220,15 @@ func (s *sqlStore) beginWrite(ctx context.Context) (context.Context, *sql.Tx, fu
 		c.Close()
 		return ctx, nil, nil, err
 	}
+	unpace := func() {}
+	if p := pacerOf(ctx); p != nil {
+		_ = c.Raw(func(dc any) error { unpace = paceRows(dc, p); return nil })
+	}
 	done := func() {
 		tx.Rollback() //nolint:errcheck // no-op after Commit
+		// Unhooked before the connection goes back: the next write may
+		// not be paced.
+		_ = c.Raw(func(any) error { unpace(); return nil })
 		c.Close()
 	}
 	return context.WithValue(ctx, rawConnKey{}, c), tx, done, nil
