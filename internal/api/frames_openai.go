@@ -28,6 +28,7 @@ type openaiStream struct {
 	gotUsage bool
 	sent     bool // a chunk has been forwarded
 	text     textCounter
+	models   modelPrefix
 }
 
 var openaiStreamPool = sync.Pool{New: func() any { return &openaiStream{rd: sse.NewReader(nil, maxEventLine)} }}
@@ -47,7 +48,9 @@ func newOpenAIStream(r io.Reader, cl provider.Cleaner, forceUsage bool, model st
 	o := openaiStreamPool.Get().(*openaiStream)
 	rd := o.rd
 	rd.Reset(r)
+	prefix := o.models.prefix[:0]
 	*o = openaiStream{rd: rd, cleaner: cl, forceUsage: forceUsage, model: model}
+	o.models.prefix = prefix // the pooled buffer is kept
 	return o
 }
 
@@ -89,7 +92,7 @@ func (o *openaiStream) next(out []byte) ([]byte, frame, error) {
 		}
 		o.text.hold(chunkOpenAI, data)
 		out = append(out, dataPrefix...)
-		if head, tail, ok := splitModel(data, "model", o.model); ok {
+		if head, tail, ok := o.models.split(data, o.model); ok {
 			out = append(out, head...)
 			out = jsonw.String(out, o.model)
 			out = append(out, tail...)
