@@ -20,15 +20,22 @@ import (
 // already name. The value is located by gjson, which skips nested values
 // without decoding them, so a chunk costs one scan of its first members.
 func splitModel(data []byte, path, name string) (head, tail []byte, ok bool) {
-	v := gjson.GetBytes(data, path)
-	if v.Type != gjson.String || v.Index <= 0 || v.Str == name {
-		return nil, nil, false
-	}
-	end := v.Index + len(v.Raw)
-	if end > len(data) {
+	v, end, ok := findModel(data, path)
+	if !ok || v.Str == name {
 		return nil, nil, false
 	}
 	return data[:v.Index], data[end:], true
+}
+
+// findModel locates the string at path in data: its value (v.Index is
+// where its quoted form starts) and where that ends.
+func findModel(data []byte, path string) (v gjson.Result, end int, ok bool) {
+	v = gjson.GetBytes(data, path)
+	if v.Type != gjson.String || v.Index <= 0 {
+		return v, 0, false
+	}
+	end = v.Index + len(v.Raw)
+	return v, end, end <= len(data)
 }
 
 // withModel returns data with its model member at path set to name, appended
@@ -65,12 +72,8 @@ func (m *modelPrefix) split(data []byte, name string) (head, tail []byte, ok boo
 		return data[:m.at], data[n:], true
 	}
 	m.prefix = m.prefix[:0]
-	v := gjson.GetBytes(data, "model")
-	if v.Type != gjson.String || v.Index <= 0 {
-		return nil, nil, false
-	}
-	end := v.Index + len(v.Raw)
-	if end > len(data) {
+	v, end, found := findModel(data, "model")
+	if !found {
 		return nil, nil, false
 	}
 	m.prefix, m.at, m.rewrite = append(m.prefix, data[:end]...), v.Index, v.Str != name
